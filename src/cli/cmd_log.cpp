@@ -1,0 +1,90 @@
+// mlt log param|metric|tag
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "core/metrics.hpp"
+#include "core/runs.hpp"
+
+namespace mlt::cli {
+namespace {
+
+struct LogOptions {
+  std::vector<std::string> pairs;
+  std::string run, file, step, time;
+};
+
+int log_param(Context& ctx, const LogOptions& o) {
+  std::vector<core::KeyValue> params;
+  if (!o.file.empty()) params = core::read_params_file(o.file);
+  for (auto& p : o.pairs) params.push_back(core::parse_kv(p, "param"));
+  if (params.empty()) throw Error(ExitCode::usage, "no params given", "write K=V pairs or -f FILE");
+  auto run = core::resolve_log_target(ctx.db(), o.run);
+  core::log_params(ctx.db(), run, params);
+  return 0;
+}
+
+int log_metric(Context& ctx, const LogOptions& o) {
+  if (o.pairs.empty()) throw Error(ExitCode::usage, "no metrics given", "write K=V pairs, e.g. loss=0.31");
+  std::vector<std::pair<std::string, double>> values;
+  for (auto& p : o.pairs) {
+    auto [k, v] = core::parse_kv(p, "metric");
+    auto d = core::parse_double(v);
+    if (!d)
+      throw Error(ExitCode::usage, fmt::format("metric '{}' has value '{}', which is not a number", k, v),
+                  "use a decimal number, nan, inf or -inf");
+    values.emplace_back(k, *d);
+  }
+  std::optional<std::int64_t> step, time;
+  if (!o.step.empty()) {
+    step = core::parse_int64(o.step);
+    if (!step) throw Error(ExitCode::usage, fmt::format("--step '{}' is not an integer", o.step));
+  }
+  if (!o.time.empty()) {
+    time = core::parse_int64(o.time);
+    if (!time || *time < 0)
+      throw Error(ExitCode::usage, fmt::format("--time '{}' is not epoch milliseconds", o.time));
+  }
+  auto run = core::resolve_log_target(ctx.db(), o.run);
+  core::log_metrics(ctx.db(), run, values, step, time);
+  return 0;
+}
+
+int log_tag(Context& ctx, const LogOptions& o) {
+  if (o.pairs.empty()) throw Error(ExitCode::usage, "no tags given", "write K=V pairs");
+  std::vector<core::KeyValue> tags;
+  for (auto& p : o.pairs) tags.push_back(core::parse_kv(p, "tag"));
+  auto run = core::resolve_log_target(ctx.db(), o.run);
+  core::log_tags(ctx.db(), run, tags);
+  return 0;
+}
+
+}  // namespace
+
+void add_log_commands(CLI::App& root, Context& ctx) {
+  auto* grp = root.add_subcommand("log", "Log params, metrics and tags to a run ($MLT_RUN_ID or --run).");
+  grp->require_subcommand(1);
+  auto o = std::make_shared<LogOptions>();
+  const char* run_help = "The run to log to (default $MLT_RUN_ID): id, id prefix or name.";
+
+  auto* p = grp->add_subcommand("param", "Log params K=V; a param keeps its first value (a change is refused).");
+  p->add_option("pairs", o->pairs, "Params as K=V.")->type_name("K=V");
+  p->add_option("-f,--file", o->file, "Read params from a YAML or JSON file; nested keys join with dots.")
+      ->type_name("FILE");
+  p->add_option("--run", o->run, run_help)->type_name("RUN");
+  p->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_param(ctx, *o); }); });
+
+  auto* m = grp->add_subcommand("metric", "Log metric values K=V at one step (nan, inf and -inf are kept).");
+  m->add_option("pairs", o->pairs, "Metrics as K=V, V a number.")->type_name("K=V");
+  m->add_option("--step", o->step, "The step (default: one past the last step of these keys).")->type_name("N");
+  m->add_option("--time", o->time, "The time in epoch milliseconds (default: now).")->type_name("MS");
+  m->add_option("--run", o->run, run_help)->type_name("RUN");
+  m->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_metric(ctx, *o); }); });
+
+  auto* t = grp->add_subcommand("tag", "Set tags K=V; a tag may be set again to a new value.");
+  t->add_option("pairs", o->pairs, "Tags as K=V.")->type_name("K=V");
+  t->add_option("--run", o->run, run_help)->type_name("RUN");
+  t->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_tag(ctx, *o); }); });
+}
+
+}  // namespace mlt::cli

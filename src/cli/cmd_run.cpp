@@ -1,0 +1,257 @@
+// mlt run -- CMD (the main job), mlt run start|end|show|rm|restore|rename|note
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "core/child.hpp"
+#include "core/clock.hpp"
+#include "core/git.hpp"
+#include "core/runs.hpp"
+
+namespace mlt::cli {
+namespace {
+
+struct RunOptions {
+  std::string experiment, name, parent, run, status, new_name, text;
+  std::vector<std::string> params, tags, command;
+  bool no_git = false, no_capture = false, export_env = false;
+};
+
+// What every new run records about where it started: user, host, working directory, git state.
+core::NewRun new_run_spec(Context& ctx, const RunOptions& o) {
+  core::NewRun spec;
+  spec.experiment = o.experiment;
+  spec.name = o.name;
+  spec.parent = o.parent;
+  spec.user = core::current_user();
+  for (auto& p : o.params) spec.params.push_back(core::parse_kv(p, "param"));
+  for (auto& t : o.tags) spec.tags.push_back(core::parse_kv(t, "tag"));
+  if (spec.parent.empty())
+    if (const char* outer = std::getenv("MLT_RUN_ID"); outer && *outer) {
+      // Started inside another run (a sweep script under 'mlt run'): nest under it.
+      try {
+        auto p = core::resolve_run(ctx.db(), outer, false);
+        spec.parent = p.uuid;
+      } catch (const Error&) {
+        ctx.warn(fmt::format("MLT_RUN_ID '{}' is not a run of this project; not nesting under it", outer));
+      }
+    }
+  spec.tags.emplace_back("mlt.host", core::host_name());
+  auto cwd = ctx.cwd();
+  auto rel = cwd.lexically_relative(ctx.project().root());
+  spec.tags.emplace_back("mlt.source.cwd",
+                         (rel.empty() || rel.native().starts_with("..")) ? cwd.string() : rel.string());
+  if (!o.no_git) {
+    auto g = core::git_state(cwd);
+    if (g.state) {
+      spec.tags.emplace_back("mlt.git.commit", g.state->commit);
+      spec.tags.emplace_back("mlt.git.branch", g.state->branch);
+      spec.tags.emplace_back("mlt.git.remote", g.state->remote_url);
+      spec.tags.emplace_back("mlt.git.dirty", g.state->dirty ? "true" : "false");
+    } else if (g.why_not != "not a git repository") {
+      ctx.warn(fmt::format("git state not recorded: {}", g.why_not));
+    }
+  }
+  return spec;
+}
+
+core::RunRef run_or_env(Context& ctx, const std::string& ref) {
+  std::string r = ref;
+  if (r.empty())
+    if (const char* env = std::getenv("MLT_RUN_ID"); env && *env) r = env;
+  if (r.empty()) throw Error(ExitCode::usage, "no run given", "name a RUN or set MLT_RUN_ID");
+  return core::resolve_run(ctx.db(), r);
+}
+
+int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string>& cmd) {
+  if (cmd.empty())
+    throw Error(ExitCode::usage, "no command to run", "write 'mlt run [OPTIONS] -- CMD [ARG]...'");
+  std::string why;
+  if (!core::find_executable(cmd[0], why)) {
+    // like a shell: 127 when the command cannot be found, 126 when it cannot be executed
+    bool exists = why == "not an executable file";
+    throw Error(exists ? ExitCode{126} : ExitCode{127}, fmt::format("cannot run '{}': {}", cmd[0], why),
+                "check the command name and PATH; no run was recorded");
+  }
+  auto spec = new_run_spec(ctx, o);
+  spec.tags.emplace_back("mlt.source.command", core::shell_quote(cmd));
+  auto created = core::create_run(ctx.db(), spec);
+  if (created.created_experiment) ctx.note(fmt::format("mlt: created experiment '{}'", created.experiment));
+  ctx.note(fmt::format("mlt: run {} ({}) started in '{}'", short_id(created.ref.uuid), created.ref.name,
+                       created.experiment));
+
+  std::vector<std::pair<std::string, std::string>> env = {{"MLT_RUN_ID", created.ref.uuid},
+                                                          {"MLT_EXE", core::self_exe()}};
+  if (std::getenv("MLT_DIR") == nullptr) env.emplace_back("MLT_DIR", ctx.project().dir().string());
+  core::ChildResult res;
+  try {
+    res = core::run_child(cmd, env);
+  } catch (const Error&) {
+    core::end_run(ctx.db(), created.ref, core::RunStatus::failed, 127);
+    throw;
+  }
+  core::RunStatus status = core::RunStatus::finished;
+  if (res.signal != 0 || (res.received != 0 && res.exit_code != 0)) status = core::RunStatus::killed;
+  else if (res.exit_code != 0) status = core::RunStatus::failed;
+  core::end_run(ctx.db(), created.ref, status, res.exit_code);
+  auto run = core::load_run(ctx.db(), created.ref);
+  ctx.note(fmt::format("mlt: run {} {} in {} (exit {})", short_id(run.uuid), run.status,
+                       core::human_duration(run.end_ms.value_or(run.start_ms) - run.start_ms), res.exit_code));
+  if (ctx.global.json) print_json(run_json(run));
+  return res.exit_code;
+}
+
+int run_start(Context& ctx, const RunOptions& o) {
+  auto created = core::create_run(ctx.db(), new_run_spec(ctx, o));
+  if (created.created_experiment) ctx.note(fmt::format("mlt: created experiment '{}'", created.experiment));
+  if (o.export_env)
+    std::printf("export MLT_RUN_ID=%s\n", created.ref.uuid.c_str());
+  else if (ctx.global.json)
+    print_json(run_json(core::load_run(ctx.db(), created.ref)));
+  else
+    std::printf("%s\n", created.ref.uuid.c_str());
+  return 0;
+}
+
+int run_end(Context& ctx, const RunOptions& o) {
+  auto ref = run_or_env(ctx, o.run);
+  auto st = core::parse_status(o.status);
+  if (!st || *st == core::RunStatus::running)
+    throw Error(ExitCode::usage, fmt::format("invalid status '{}'", o.status), "use finished, failed or killed");
+  core::end_run(ctx.db(), ref, *st, std::nullopt);
+  if (ctx.global.json) print_json(run_json(core::load_run(ctx.db(), ref)));
+  else ctx.note(fmt::format("run {} ({}) ended {}", short_id(ref.uuid), ref.name, core::to_string(*st)));
+  return 0;
+}
+
+int run_show(Context& ctx, const RunOptions& o) {
+  auto run = core::load_run(ctx.db(), core::resolve_run(ctx.db(), o.run));
+  if (ctx.global.json) {
+    print_json(run_json(run));
+    return 0;
+  }
+  std::string out;
+  auto field = [&](const char* k, const std::string& v) { out += fmt::format("{:<11}{}\n", k, v); };
+  field("run", fmt::format("{}  {}{}", run.uuid, run.name, run.deleted ? "  (deleted)" : ""));
+  field("experiment", run.experiment);
+  field("status", run.exit_code ? fmt::format("{} (exit {})", run.status, *run.exit_code) : run.status);
+  field("user", run.user);
+  field("start", core::local_time(run.start_ms));
+  if (run.end_ms)
+    field("end", fmt::format("{}  ({})", core::local_time(*run.end_ms), core::human_duration(*run.end_ms - run.start_ms)));
+  else
+    field("running", core::human_duration(core::now_ms() - run.start_ms));
+  if (run.parent_uuid) field("parent", *run.parent_uuid);
+  for (auto& c : run.children) field("child", c);
+  if (auto it = run.tags.find("mlt.note"); it != run.tags.end()) field("note", it->second);
+  if (!run.params.empty()) {
+    out += "\nparams:\n";
+    std::size_t w = 0;
+    for (auto& [k, v] : run.params) w = std::max(w, k.size());
+    for (auto& [k, v] : run.params) out += fmt::format("  {:<{}}  {}\n", k, w, v);
+  }
+  if (!run.metrics.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (auto& m : run.metrics)
+      rows.push_back({"  " + m.key, display_number(m.last), m.min ? display_number(*m.min) : "-",
+                      m.max ? display_number(*m.max) : "-", std::to_string(m.last_step), std::to_string(m.count)});
+    out += "\nmetrics:\n";
+    std::fputs(out.c_str(), stdout);
+    out.clear();
+    print_table({"  KEY", "LAST", "MIN", "MAX", "STEP", "COUNT"}, rows);
+  }
+  if (!run.tags.empty()) {
+    out += "\ntags:\n";
+    std::size_t w = 0;
+    for (auto& [k, v] : run.tags) w = std::max(w, k.size());
+    for (auto& [k, v] : run.tags) out += fmt::format("  {:<{}}  {}\n", k, w, v);
+  }
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+int run_set_deleted(Context& ctx, const RunOptions& o, bool deleted) {
+  auto ref = core::resolve_run(ctx.db(), o.run);
+  if (!core::set_run_deleted(ctx.db(), ref, deleted))
+    ctx.note(fmt::format("run {} ({}) is already {}", short_id(ref.uuid), ref.name, deleted ? "deleted" : "active"));
+  else
+    ctx.note(fmt::format("{} run {} ({})", deleted ? "deleted" : "restored", short_id(ref.uuid), ref.name));
+  return 0;
+}
+
+int run_rename(Context& ctx, const RunOptions& o) {
+  auto ref = core::resolve_run(ctx.db(), o.run);
+  core::rename_run(ctx.db(), ref, o.new_name);
+  ctx.note(fmt::format("renamed run {} from '{}' to '{}'", short_id(ref.uuid), ref.name, o.new_name));
+  return 0;
+}
+
+int run_note(Context& ctx, const RunOptions& o) {
+  auto ref = core::resolve_run(ctx.db(), o.run);
+  core::require_active(ref);
+  core::log_tags(ctx.db(), ref, {{"mlt.note", o.text}});
+  return 0;
+}
+
+void add_new_run_options(CLI::App* c, RunOptions& o) {
+  c->add_option("-e,--experiment", o.experiment,
+                "Put the run in experiment EXP (created if missing; default $MLT_EXPERIMENT or Default).")
+      ->type_name("EXP");
+  c->add_option("-n,--name", o.name, "Name the run (default: a generated adjective-noun name).")->type_name("NAME");
+  c->add_option("-p,--param", o.params, "Log param K=V (repeatable).")->type_name("K=V");
+  c->add_option("-t,--tag", o.tags, "Set tag K=V (repeatable).")->type_name("K=V");
+  c->add_option("--parent", o.parent, "Nest the run under RUN (default: $MLT_RUN_ID when set).")->type_name("RUN");
+  c->add_flag("--no-git", o.no_git, "Do not record the git state of the working tree.");
+}
+
+}  // namespace
+
+void add_run_commands(CLI::App& root, Context& ctx) {
+  auto o = std::make_shared<RunOptions>();
+  auto* grp = root.add_subcommand("run", "Run CMD as a tracked run, or start, end, show and manage runs.");
+  grp->footer("Usage: mlt run [OPTIONS] -- CMD [ARG]...  runs CMD with MLT_RUN_ID set, records its exit code, "
+              "git state and duration, and exits with CMD's status.");
+  add_new_run_options(grp, *o);
+  grp->add_option("cmd", o->command, "The command and its arguments, after '--'.")->type_name("CMD");
+  grp->callback([&ctx, o, grp] {
+    if (!grp->get_subcommands().empty()) return;
+    ctx.select(Needs::project, [&ctx, o] { return run_command(ctx, *o, o->command); });
+  });
+
+  auto* s = grp->add_subcommand("start", "Start a run and print its id; log to it, then 'mlt run end'.");
+  add_new_run_options(s, *o);
+  s->add_flag("--export", o->export_env, "Print 'export MLT_RUN_ID=ID' for eval in a shell.");
+  s->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return run_start(ctx, *o); }); });
+
+  auto* e = grp->add_subcommand("end", "End RUN (default $MLT_RUN_ID) with a final status.");
+  e->add_option("run", o->run, "The run: id, id prefix (4+ hex digits) or name.")->type_name("RUN");
+  o->status = "finished";
+  e->add_option("--status", o->status, "finished (default), failed or killed.")->type_name("STATUS");
+  e->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return run_end(ctx, *o); }); });
+
+  auto* sh = grp->add_subcommand("show", "Show everything about RUN: attributes, params, metrics, tags.");
+  sh->add_option("run", o->run, "The run: id, id prefix (4+ hex digits) or name.")->required()->type_name("RUN");
+  sh->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return run_show(ctx, *o); }); });
+
+  auto* rm = grp->add_subcommand("rm", "Mark RUN deleted; it disappears from listings until restored.");
+  rm->add_option("run", o->run, "The run to remove.")->required()->type_name("RUN");
+  rm->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return run_set_deleted(ctx, *o, true); }); });
+
+  auto* rs = grp->add_subcommand("restore", "Restore deleted RUN.");
+  rs->add_option("run", o->run, "The run to restore.")->required()->type_name("RUN");
+  rs->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return run_set_deleted(ctx, *o, false); }); });
+
+  auto* rn = grp->add_subcommand("rename", "Give RUN a new name.");
+  rn->add_option("run", o->run, "The run to rename.")->required()->type_name("RUN");
+  rn->add_option("name", o->new_name, "The new name.")->required();
+  rn->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return run_rename(ctx, *o); }); });
+
+  auto* nt = grp->add_subcommand("note", "Attach a note (free text) to RUN, replacing an earlier one.");
+  nt->add_option("run", o->run, "The run to annotate.")->required()->type_name("RUN");
+  nt->add_option("text", o->text, "The note.")->required();
+  nt->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return run_note(ctx, *o); }); });
+}
+
+}  // namespace mlt::cli

@@ -1,0 +1,170 @@
+// mlt runs (list runs), mlt metrics (a run's full metric history)
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "core/clock.hpp"
+#include "core/metrics.hpp"
+#include "core/runs.hpp"
+
+namespace mlt::cli {
+namespace {
+
+struct RunsOptions {
+  std::vector<std::string> experiments;
+  std::int64_t limit = -1;
+  bool all = false, deleted = false;
+  std::string format = "table";
+};
+
+int runs(Context& ctx, const RunsOptions& o) {
+  core::RunQuery q;
+  q.experiments = o.experiments;
+  q.lifecycle = o.all ? core::Lifecycle::all : o.deleted ? core::Lifecycle::deleted : core::Lifecycle::active;
+  if (o.limit >= 0) q.limit = o.limit;
+  Format fmt = ctx.global.json ? Format::json : parse_format(o.format);
+  auto list = core::list_runs(ctx.db(), q);
+
+  if (fmt == Format::json) {
+    Json j;
+    j["runs"] = Json::array();
+    for (auto& r : list) j["runs"].push_back(run_json(r));
+    print_json(j);
+    return 0;
+  }
+  std::set<std::string> param_keys, metric_keys;
+  for (auto& r : list) {
+    for (auto& [k, v] : r.params) param_keys.insert(k);
+    for (auto& m : r.metrics) metric_keys.insert(m.key);
+  }
+  bool table = fmt == Format::table;
+  std::vector<std::string> header = {"id", "name", "experiment", "status", "start", table ? "duration" : "duration_ms"};
+  if (table)
+    for (auto& h : header) std::transform(h.begin(), h.end(), h.begin(), ::toupper);
+  for (auto& k : param_keys) header.push_back("params." + k);
+  for (auto& k : metric_keys) header.push_back("metrics." + k);
+  auto now = core::now_ms();
+  std::vector<std::vector<std::string>> rows;
+  for (auto& r : list) {
+    std::vector<std::string> row;
+    auto dur = r.end_ms.value_or(now) - r.start_ms;
+    row.push_back(table ? short_id(r.uuid) : r.uuid);
+    row.push_back(r.name + (table && r.deleted ? " (deleted)" : ""));
+    row.push_back(r.experiment);
+    row.push_back(r.status);
+    row.push_back(table ? core::local_time(r.start_ms) : core::rfc3339_utc(r.start_ms));
+    row.push_back(table ? core::human_duration(dur) : (r.end_ms ? std::to_string(dur) : std::string()));
+    for (auto& k : param_keys) {
+      auto it = r.params.find(k);
+      row.push_back(it == r.params.end() ? (table ? "-" : "") : it->second);
+    }
+    for (auto& k : metric_keys) {
+      auto it = std::find_if(r.metrics.begin(), r.metrics.end(), [&](auto& m) { return m.key == k; });
+      if (it == r.metrics.end()) row.push_back(table ? "-" : "");
+      else row.push_back(table ? display_number(it->last) : core::format_double(it->last));
+    }
+    rows.push_back(std::move(row));
+  }
+  if (table) {
+    if (rows.empty()) {
+      ctx.note("no runs yet: try 'mlt run -- CMD' or 'mlt run start'");
+      return 0;
+    }
+    print_table(header, rows);
+  } else {
+    print_delimited(fmt == Format::csv ? ',' : '\t', header, rows);
+  }
+  return 0;
+}
+
+struct MetricsOptions {
+  std::string run;
+  std::vector<std::string> keys;
+  std::string format = "table";
+};
+
+// Streams: a run may hold millions of points, so rows go out as they are read.
+int metrics(Context& ctx, const MetricsOptions& o) {
+  Format fmt = ctx.global.json ? Format::json : parse_format(o.format);
+  if (fmt == Format::tsv) fmt = Format::csv;
+  auto run = core::resolve_run(ctx.db(), o.run);
+  auto keys = core::metric_keys(ctx.db(), run, o.keys);
+  std::string buf;
+  auto flush = [&](bool force) {
+    if (force || buf.size() > (1 << 16)) {
+      std::fwrite(buf.data(), 1, buf.size(), stdout);
+      buf.clear();
+    }
+  };
+  if (fmt == Format::json) {
+    // One document, written incrementally: {"run": ..., "metrics": {"k": [ {...}, ... ], ...}}
+    buf = fmt::format("{{\n  \"run\": {},\n  \"name\": {},\n  \"metrics\": {{", Json(run.uuid).dump(),
+                      Json(run.name).dump());
+    std::string current;
+    bool first_key = true, first_point = true;
+    for (auto& k : keys) {
+      buf += fmt::format("{}\n    {}: [", first_key ? "" : ",", Json(k).dump());
+      first_key = false;
+      first_point = true;
+      current = k;
+      core::for_each_point(ctx.db(), run, {k}, [&](const std::string&, const core::MetricPoint& p) {
+        Json x;
+        x["step"] = p.step;
+        put_time(x, "time", p.time_ms);
+        put_number(x, "value", p.value);
+        buf += first_point ? "\n      " : ",\n      ";
+        buf += x.dump();
+        first_point = false;
+        flush(false);
+      });
+      buf += first_point ? "]" : "\n    ]";
+    }
+    buf += keys.empty() ? "}\n}\n" : "\n  }\n}\n";
+    flush(true);
+    return 0;
+  }
+  if (fmt == Format::csv) {
+    buf = "key,step,time_ms,value\n";
+    core::for_each_point(ctx.db(), run, keys, [&](const std::string& k, const core::MetricPoint& p) {
+      std::string key = k.find_first_of(",\"\n") == std::string::npos ? k : Json(k).dump();
+      buf += fmt::format("{},{},{},{}\n", key, p.step, p.time_ms, core::format_double(p.value));
+      flush(false);
+    });
+    flush(true);
+    return 0;
+  }
+  std::size_t w = 3;
+  for (auto& k : keys) w = std::max(w, k.size());
+  buf = fmt::format("{:<{}}  {:>8}  {:<29}  {}\n", "KEY", w, "STEP", "TIME", "VALUE");
+  core::for_each_point(ctx.db(), run, keys, [&](const std::string& k, const core::MetricPoint& p) {
+    buf += fmt::format("{:<{}}  {:>8}  {:<29}  {}\n", k, w, p.step, core::local_time(p.time_ms),
+                       core::format_double(p.value));
+    flush(false);
+  });
+  flush(true);
+  return 0;
+}
+
+}  // namespace
+
+void add_runs_commands(CLI::App& root, Context& ctx) {
+  auto o = std::make_shared<RunsOptions>();
+  auto* r = root.add_subcommand("runs", "List runs, newest first, with their params and last metric values.");
+  r->add_option("-e,--experiment", o->experiments, "Only runs of experiment EXP (repeatable).")->type_name("EXP");
+  r->add_option("-n,--limit", o->limit, "Show at most N runs.")->type_name("N")->check(CLI::NonNegativeNumber);
+  r->add_flag("--all", o->all, "Include deleted runs.");
+  r->add_flag("--deleted", o->deleted, "List only deleted runs.");
+  r->add_option("--format", o->format, "table (default), json, csv or tsv.")->type_name("FORMAT");
+  r->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return runs(ctx, *o); }); });
+
+  auto m = std::make_shared<MetricsOptions>();
+  auto* h = root.add_subcommand("metrics", "Print the full history of RUN's metrics (all keys, or the KEYs given).");
+  h->add_option("run", m->run, "The run: id, id prefix (4+ hex digits) or name.")->required()->type_name("RUN");
+  h->add_option("keys", m->keys, "Metric keys to print (default: all).")->type_name("KEY");
+  h->add_option("--format", m->format, "table (default), json or csv.")->type_name("FORMAT");
+  h->callback([&ctx, m] { ctx.select(Needs::project, [&ctx, m] { return metrics(ctx, *m); }); });
+}
+
+}  // namespace mlt::cli

@@ -1,0 +1,15 @@
+#include "cli/commands.hpp"
+
+namespace mlt::cli {
+
+static constexpr CommandGroup groups[] = {
+    {"project", add_project_commands},
+    {"exp", add_exp_commands},
+    {"run", add_run_commands},
+    {"log", add_log_commands},
+    {"runs", add_runs_commands},
+};
+
+std::span<const CommandGroup> command_groups() { return groups; }
+
+}  // namespace mlt::cli

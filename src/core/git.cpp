@@ -1,0 +1,121 @@
+#include "core/git.hpp"
+
+#include <dlfcn.h>
+#include <git2.h>
+
+#include <mutex>
+
+#include <fmt/format.h>
+
+namespace mlt::core {
+namespace {
+
+#define MLT_GIT_FUNCTIONS(X)                                                                        \
+  X(git_libgit2_init) X(git_error_last) X(git_repository_open_ext) X(git_repository_free)          \
+  X(git_repository_head) X(git_repository_head_unborn) X(git_repository_workdir)                   \
+  X(git_repository_is_bare) X(git_reference_lookup) X(git_reference_symbolic_target)               \
+  X(git_reference_free) X(git_reference_shorthand) X(git_reference_target)                         \
+  X(git_reference_is_branch) X(git_oid_tostr_s) X(git_remote_lookup) X(git_remote_url)              \
+  X(git_remote_free) X(git_remote_list) X(git_strarray_dispose) X(git_status_options_init)          \
+  X(git_status_list_new) X(git_status_list_entrycount) X(git_status_list_free)
+
+struct GitApi {
+#define MLT_DECLARE(f) decltype(&::f) f = nullptr;
+  MLT_GIT_FUNCTIONS(MLT_DECLARE)
+#undef MLT_DECLARE
+  std::string error;  // why loading failed
+};
+
+const GitApi& api() {
+  static GitApi a;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* soname = "libgit2.so." LIBGIT2_SOVERSION;
+    void* h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      a.error = fmt::format("libgit2 unavailable ({})", dlerror());
+      return;
+    }
+#define MLT_LOAD(f)                                              \
+  a.f = reinterpret_cast<decltype(&::f)>(dlsym(h, #f));          \
+  if (!a.f) {                                                    \
+    a.error = fmt::format("libgit2 unavailable (no symbol {})", #f); \
+    return;                                                      \
+  }
+    MLT_GIT_FUNCTIONS(MLT_LOAD)
+#undef MLT_LOAD
+    a.git_libgit2_init();
+  });
+  return a;
+}
+
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  auto host_start = scheme + 3;
+  auto slash = url.find('/', host_start);
+  auto at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
+  if (at == std::string::npos || at < host_start) return url;
+  return url.substr(0, host_start) + url.substr(at + 1);
+}
+
+GitLookup git_state(const std::filesystem::path& dir) {
+  const GitApi& g = api();
+  if (!g.error.empty()) return {std::nullopt, g.error};
+  git_repository* repo = nullptr;
+  if (g.git_repository_open_ext(&repo, dir.c_str(), 0, nullptr) != 0) return {std::nullopt, "not a git repository"};
+  struct RepoGuard {
+    const GitApi& g;
+    git_repository* r;
+    ~RepoGuard() { g.git_repository_free(r); }
+  } guard{g, repo};
+  if (g.git_repository_is_bare(repo)) return {std::nullopt, "bare git repository"};
+
+  GitState st;
+  if (const char* wd = g.git_repository_workdir(repo)) st.workdir = wd;
+  if (g.git_repository_head_unborn(repo) == 1) {
+    git_reference* head = nullptr;
+    if (g.git_reference_lookup(&head, repo, "HEAD") == 0) {
+      if (const char* target = g.git_reference_symbolic_target(head)) {
+        std::string t = target;
+        st.branch = t.starts_with("refs/heads/") ? t.substr(11) : t;
+      }
+      g.git_reference_free(head);
+    }
+  } else {
+    git_reference* head = nullptr;
+    if (g.git_repository_head(&head, repo) == 0) {
+      if (const git_oid* oid = g.git_reference_target(head)) st.commit = g.git_oid_tostr_s(oid);
+      if (g.git_reference_is_branch(head)) st.branch = g.git_reference_shorthand(head);
+      g.git_reference_free(head);
+    }
+  }
+  git_remote* remote = nullptr;
+  if (g.git_remote_lookup(&remote, repo, "origin") != 0) {
+    remote = nullptr;
+    git_strarray names{};
+    if (g.git_remote_list(&names, repo) == 0) {
+      if (names.count > 0 && g.git_remote_lookup(&remote, repo, names.strings[0]) != 0) remote = nullptr;
+      g.git_strarray_dispose(&names);
+    }
+  }
+  if (remote) {
+    if (const char* url = g.git_remote_url(remote)) st.remote_url = redact_url(url);
+    g.git_remote_free(remote);
+  }
+  git_status_options opts;
+  g.git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+  opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;  // no untracked files
+  git_status_list* list = nullptr;
+  if (g.git_status_list_new(&list, repo, &opts) == 0) {
+    st.dirty = g.git_status_list_entrycount(list) > 0;
+    g.git_status_list_free(list);
+  }
+  return {st, {}};
+}
+
+}  // namespace mlt::core

@@ -1,0 +1,125 @@
+#include "core/project.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/schema.hpp"
+#include "store/migrations.hpp"
+
+namespace mlt::core {
+namespace {
+
+constexpr const char* db_name = "mlt.db";
+
+bool is_project_dir(const fs::path& p) {
+  struct stat st {};
+  return ::stat((p / db_name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::unique_ptr<store::Db> open_db(const fs::path& dir, bool create) {
+  store::DbOptions opt;
+  opt.create = create;
+  opt.lock_timeout_ms = lock_timeout_ms();
+  auto db = std::make_unique<store::Db>((dir / db_name).string(), opt);
+  if (create) db->exec("PRAGMA journal_mode=WAL");  // persistent: set once, at creation
+  store::migrate(*db, schema_migrations());
+  return db;
+}
+
+void ensure_default_experiment(store::Db& db) {
+  store::Transaction tx(db);
+  auto now = now_ms();
+  store::Stmt q(db,
+                "INSERT INTO experiments(id, name, description, created_ms, updated_ms) "
+                "SELECT 1, 'Default', 'runs without an experiment', ?1, ?1 "
+                "WHERE NOT EXISTS (SELECT 1 FROM experiments WHERE id = 1)");
+  q.bind(1, now).exec();
+  tx.commit();
+}
+
+}  // namespace
+
+int lock_timeout_ms() {
+  const char* v = std::getenv("MLT_LOCK_TIMEOUT");
+  if (!v || !*v) return 60'000;
+  char* end = nullptr;
+  double secs = std::strtod(v, &end);
+  if (*end != '\0' || !(secs >= 0) || secs > 86400)
+    throw Error(ExitCode::usage, fmt::format("invalid MLT_LOCK_TIMEOUT '{}'", v),
+                "set it to a number of seconds, e.g. MLT_LOCK_TIMEOUT=120");
+  return static_cast<int>(secs * 1000);
+}
+
+Project::Project(fs::path dir, std::unique_ptr<store::Db> db)
+    : root_(dir.parent_path()), dir_(std::move(dir)), db_(std::move(db)) {}
+
+std::optional<fs::path> Project::find(const fs::path& start) {
+  if (const char* env = std::getenv("MLT_DIR"); env && *env) {
+    fs::path p = fs::absolute(fs::path(env)).lexically_normal();
+    if (p.has_filename() == false) p = p.parent_path();
+    if (is_project_dir(p)) return p;
+    return std::nullopt;
+  }
+  std::error_code ec;
+  fs::path cur = fs::absolute(start, ec).lexically_normal();
+  if (ec) return std::nullopt;
+  if (!cur.has_filename()) cur = cur.parent_path();
+  while (true) {
+    if (is_project_dir(cur / ".mlt")) return cur / ".mlt";
+    if (!cur.has_relative_path()) return std::nullopt;
+    cur = cur.parent_path();
+  }
+}
+
+Project Project::open(const fs::path& start) {
+  auto dir = find(start);
+  if (!dir) {
+    if (const char* env = std::getenv("MLT_DIR"); env && *env)
+      throw Error(ExitCode::no_project, fmt::format("MLT_DIR '{}' is not an mlt project folder", env),
+                  "point MLT_DIR at a .mlt folder, or unset it");
+    throw Error(ExitCode::no_project,
+                fmt::format("not inside an mlt project (no .mlt folder in '{}' or any parent)", start.string()),
+                "run 'mlt init' to create one, or use -C DIR");
+  }
+  return Project(*dir, open_db(*dir, false));
+}
+
+InitResult Project::init(const fs::path& dir) {
+  std::error_code ec;
+  fs::path root = fs::absolute(dir, ec).lexically_normal();
+  if (!root.has_filename()) root = root.parent_path();
+  fs::path mlt = root / ".mlt";
+  if (is_project_dir(mlt)) {
+    open_db(mlt, false);  // refuses a newer schema, upgrades an older one
+    return {mlt, false};
+  }
+  if (fs::exists(mlt, ec) && !fs::is_directory(mlt, ec))
+    throw Error(ExitCode::conflict, fmt::format("'{}' exists and is not a directory", mlt.string()),
+                "move it away and run 'mlt init' again");
+  for (const char* sub : {"", "objects", "tmp"}) {
+    fs::create_directories(mlt / sub, ec);
+    if (ec)
+      throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", (mlt / sub).string(), ec.message()),
+                  "check that the directory is writable");
+  }
+  fs::path cfg = mlt / "config.yaml";
+  if (!fs::exists(cfg, ec)) {
+    std::ofstream out(cfg);
+    out << "# mlt project settings (see 'man mlt'); user settings: $XDG_CONFIG_HOME/mlt/config.yaml\n";
+    if (!out) throw Error(ExitCode::failure, fmt::format("cannot write '{}'", cfg.string()));
+  }
+  auto db = open_db(mlt, true);
+  ensure_default_experiment(*db);
+  return {mlt, true};
+}
+
+int Project::default_experiment_id() { return 1; }
+
+}  // namespace mlt::core

@@ -1,0 +1,41 @@
+// A project: the folder holding .mlt/ (database, objects/, tmp/, config.yaml). Found like git
+// finds .git: $MLT_DIR if set, else .mlt/ in the directory or its nearest parent.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "store/db.hpp"
+
+namespace mlt::core {
+
+namespace fs = std::filesystem;
+
+struct InitResult {
+  fs::path mlt_dir;
+  bool created = false;  // false: a project was already there and was left unchanged
+};
+
+// How long writers wait for the database lock: MLT_LOCK_TIMEOUT (seconds) or 60 s.
+int lock_timeout_ms();
+
+class Project {
+ public:
+  // The .mlt folder that applies to `start`, or nullopt.
+  static std::optional<fs::path> find(const fs::path& start);
+  // Opens the project found from `start`; exit 3 with a hint when there is none.
+  static Project open(const fs::path& start);
+  static InitResult init(const fs::path& dir);
+
+  const fs::path& root() const { return root_; }     // the folder that holds .mlt/
+  const fs::path& dir() const { return dir_; }       // .mlt/ itself
+  store::Db& db() { return *db_; }
+  int default_experiment_id();
+
+ private:
+  Project(fs::path dir, std::unique_ptr<store::Db> db);
+  fs::path root_, dir_;
+  std::unique_ptr<store::Db> db_;
+};
+
+}  // namespace mlt::core

@@ -1,0 +1,423 @@
+#include "core/runs.hpp"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+
+namespace mlt::core {
+namespace {
+
+constexpr std::array adjectives = {
+    "able",   "amber",  "ancient", "bold",   "brave",  "bright", "brisk",  "calm",   "clever", "cosmic",
+    "crisp",  "curious", "daring", "deep",   "eager",  "early",  "fair",   "fancy",  "fast",   "fierce",
+    "gentle", "glad",   "golden",  "grand",  "happy",  "hidden", "humble", "jolly",  "keen",   "kind",
+    "lively", "loyal",  "lucky",   "merry",  "mighty", "misty",  "modest", "noble",  "polite", "proud",
+    "quick",  "quiet",  "rapid",   "rare",   "silent", "silver", "sleek",  "smart",  "snowy",  "solid",
+    "steady", "sunny",  "swift",   "tender", "tidy",   "upbeat", "vast",   "vivid",  "warm",   "wise",
+    "witty",  "young",  "zesty",   "zen"};
+constexpr std::array nouns = {
+    "ant",    "badger", "bear",   "bee",    "bison",  "cat",    "cobra",  "crane",  "crow",   "deer",
+    "dingo",  "dove",   "eagle",  "eel",    "elk",    "falcon", "ferret", "finch",  "fox",    "gecko",
+    "goat",   "goose",  "hare",   "hawk",   "heron",  "horse",  "ibis",   "jackal", "jay",    "koala",
+    "lark",   "lemur",  "lion",   "lynx",   "mole",   "moose",  "moth",   "newt",   "otter",  "owl",
+    "panda",  "parrot", "pike",   "puffin", "quail",  "raven",  "robin",  "salmon", "seal",   "shark",
+    "sloth",  "snail",  "squid",  "stoat",  "swan",   "tapir",  "tiger",  "toad",   "trout",  "viper",
+    "walrus", "whale",  "wolf",   "yak"};
+
+void random_bytes(void* buf, std::size_t n) {
+  auto* p = static_cast<unsigned char*>(buf);
+  while (n > 0) {
+    ssize_t got = ::getrandom(p, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error(ExitCode::failure, fmt::format("cannot read random bytes: {}", std::strerror(errno)));
+    }
+    p += got;
+    n -= static_cast<std::size_t>(got);
+  }
+}
+
+std::uint32_t random_below(std::uint32_t n) {
+  std::uint32_t r;
+  random_bytes(&r, sizeof r);
+  return r % n;
+}
+
+bool is_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool name_taken(store::Db& db, const std::string& name) {
+  store::Stmt q(db, "SELECT 1 FROM runs WHERE name = ?1 LIMIT 1");
+  q.bind(1, name);
+  return q.step();
+}
+
+void insert_params(store::Db& db, std::int64_t run_id, const std::vector<KeyValue>& params) {
+  store::Stmt get(db, "SELECT value FROM params WHERE run_id = ?1 AND key = ?2");
+  store::Stmt ins(db, "INSERT INTO params(run_id, key, value) VALUES (?1, ?2, ?3)");
+  std::map<std::string, std::string> seen;  // duplicates within one call must agree too
+  for (auto& [k, v] : params) {
+    check_key(k, "param");
+    check_value(k, v, "param");
+    if (auto it = seen.find(k); it != seen.end()) {
+      if (it->second != v)
+        throw Error(ExitCode::conflict, fmt::format("param '{}' given twice: '{}' and '{}'", k, it->second, v),
+                    "params are immutable; give each key one value");
+      continue;
+    }
+    seen[k] = v;
+    get.bind(1, run_id).bind(2, k);
+    if (get.step()) {
+      std::string old = get.text(0);
+      get.reset();
+      if (old != v)
+        throw Error(ExitCode::conflict,
+                    fmt::format("param '{}' is already '{}', cannot change it to '{}'", k, old, v),
+                    "params are immutable; log a tag or start a new run");
+      continue;
+    }
+    ins.bind(1, run_id).bind(2, k).bind(3, v).exec();
+  }
+}
+
+void upsert_tags(store::Db& db, std::int64_t run_id, const std::vector<KeyValue>& tags) {
+  store::Stmt ins(db,
+                  "INSERT INTO tags(run_id, key, value) VALUES (?1, ?2, ?3) "
+                  "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value");
+  for (auto& [k, v] : tags) {
+    check_key(k, "tag");
+    check_value(k, v, "tag");
+    ins.bind(1, run_id).bind(2, k).bind(3, v).exec();
+  }
+}
+
+std::string lower(std::string_view s) {
+  std::string o(s);
+  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
+}  // namespace
+
+const char* to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::running: return "RUNNING";
+    case RunStatus::finished: return "FINISHED";
+    case RunStatus::failed: return "FAILED";
+    case RunStatus::killed: return "KILLED";
+  }
+  return "RUNNING";
+}
+
+std::optional<RunStatus> parse_status(std::string_view s) {
+  auto l = lower(s);
+  if (l == "running") return RunStatus::running;
+  if (l == "finished") return RunStatus::finished;
+  if (l == "failed") return RunStatus::failed;
+  if (l == "killed") return RunStatus::killed;
+  return std::nullopt;
+}
+
+std::string new_run_uuid() {
+  unsigned char b[16];
+  random_bytes(b, sizeof b);
+  std::string out;
+  out.reserve(32);
+  for (unsigned char c : b) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+std::string generate_run_name() {
+  return fmt::format("{}-{}", adjectives[random_below(adjectives.size())], nouns[random_below(nouns.size())]);
+}
+
+void check_run_name(const std::string& name) {
+  if (name.empty()) throw Error(ExitCode::usage, "empty run name", "give the run a name");
+  if (name.size() > max_key_bytes)
+    throw Error(ExitCode::usage, fmt::format("run name is {} bytes long, the limit is {}", name.size(), max_key_bytes));
+  if (!valid_utf8(name)) throw Error(ExitCode::usage, "run name is not valid UTF-8");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f)
+      throw Error(ExitCode::usage, fmt::format("run name '{}' contains a control character", name));
+}
+
+CreatedRun create_run(store::Db& db, const NewRun& spec) {
+  if (!spec.name.empty()) check_run_name(spec.name);
+  for (auto& [k, v] : spec.params) check_value(k, v, "param"), check_key(k, "param");
+  for (auto& [k, v] : spec.tags) check_value(k, v, "tag"), check_key(k, "tag");
+  std::optional<RunRef> parent;
+  if (!spec.parent.empty()) {
+    parent = resolve_run(db, spec.parent);
+    require_active(*parent);
+  }
+
+  store::Transaction tx(db);
+  CreatedRun out;
+  auto exp_id = experiment_for_new_run(db, spec.experiment, out.created_experiment);
+  {
+    store::Stmt q(db, "SELECT name FROM experiments WHERE id = ?1");
+    q.bind(1, exp_id);
+    q.step();
+    out.experiment = q.text(0);
+  }
+  std::string name = spec.name;
+  if (name.empty()) {
+    // A readable name that is not yet used in this project, if one comes up quickly.
+    for (int attempt = 0; attempt < 8 && (name.empty() || name_taken(db, name)); ++attempt) name = generate_run_name();
+    if (name_taken(db, name)) name = fmt::format("{}-{}", generate_run_name(), 100 + random_below(900));
+  }
+  auto uuid = new_run_uuid();
+  store::Stmt ins(db,
+                  "INSERT INTO runs(uuid, experiment_id, name, status, parent_id, user, start_ms) "
+                  "VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6)");
+  ins.bind(1, uuid).bind(2, exp_id).bind(3, name).bind(5, spec.user).bind(6, now_ms());
+  if (parent) ins.bind(4, parent->id); else ins.bind_null(4);
+  ins.exec();
+  out.ref = RunRef{db.last_insert_id(), uuid, name, false};
+  insert_params(db, out.ref.id, spec.params);
+  upsert_tags(db, out.ref.id, spec.tags);
+  tx.commit();
+  return out;
+}
+
+RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted) {
+  if (ref.empty()) throw Error(ExitCode::usage, "empty run reference", "give a run id, an id prefix or a run name");
+  std::vector<RunRef> found;
+  auto collect = [&](store::Stmt& q) {
+    while (q.step()) {
+      RunRef r{q.int64(0), q.text(1), q.text(2), q.text(3) == "deleted"};
+      if (std::none_of(found.begin(), found.end(), [&](const RunRef& f) { return f.id == r.id; }))
+        found.push_back(std::move(r));
+    }
+  };
+  std::string l = lower(ref);
+  if (l.size() == 32 && is_hex(l)) {
+    store::Stmt q(db, "SELECT id, uuid, name, lifecycle FROM runs WHERE uuid = ?1");
+    q.bind(1, l);
+    collect(q);
+  } else {
+    if (l.size() >= 4 && l.size() < 32 && is_hex(l)) {
+      store::Stmt q(db, "SELECT id, uuid, name, lifecycle FROM runs WHERE uuid >= ?1 AND uuid < ?2 LIMIT 20");
+      q.bind(1, l).bind(2, l + "g");
+      collect(q);
+    }
+    store::Stmt q(db, "SELECT id, uuid, name, lifecycle FROM runs WHERE name = ?1 LIMIT 20");
+    q.bind(1, ref);
+    collect(q);
+  }
+  if (!allow_deleted)
+    found.erase(std::remove_if(found.begin(), found.end(), [](const RunRef& r) { return r.deleted; }), found.end());
+  if (found.empty())
+    throw Error(ExitCode::not_found, fmt::format("no run matches '{}'", ref), "see 'mlt runs'");
+  if (found.size() > 1) {
+    std::string list;
+    for (auto& r : found) list += fmt::format("\n  {}  {}{}", r.uuid, r.name, r.deleted ? " (deleted)" : "");
+    throw Error(ExitCode::usage, fmt::format("run reference '{}' is ambiguous; it matches:{}", ref, list),
+                "give more characters of the id");
+  }
+  return found.front();
+}
+
+RunRef resolve_log_target(store::Db& db, const std::string& flag) {
+  std::string ref = flag;
+  if (ref.empty())
+    if (const char* env = std::getenv("MLT_RUN_ID"); env && *env) ref = env;
+  if (ref.empty())
+    throw Error(ExitCode::usage, "no run to log to",
+                "pass --run RUN, set MLT_RUN_ID (eval $(mlt run start --export)), or use 'mlt run -- CMD'");
+  auto r = resolve_run(db, ref);
+  require_active(r);
+  return r;
+}
+
+void require_active(const RunRef& run) {
+  if (run.deleted)
+    throw Error(ExitCode::conflict, fmt::format("run '{}' ({}) is deleted", run.name, run.uuid.substr(0, 8)),
+                fmt::format("restore it with 'mlt run restore {}'", run.uuid.substr(0, 8)));
+}
+
+Run load_run(store::Db& db, const RunRef& ref) {
+  Run r;
+  store::Stmt q(db,
+                "SELECT r.id, r.uuid, r.name, r.experiment_id, e.name, r.status, r.lifecycle, p.uuid, r.user, "
+                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms "
+                "FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.id = r.parent_id "
+                "WHERE r.id = ?1");
+  q.bind(1, ref.id);
+  if (!q.step()) throw Error(ExitCode::not_found, fmt::format("run '{}' disappeared", ref.uuid));
+  r.id = q.int64(0);
+  r.uuid = q.text(1);
+  r.name = q.text(2);
+  r.experiment_id = q.int64(3);
+  r.experiment = q.text(4);
+  r.status = q.text(5);
+  r.deleted = q.text(6) == "deleted";
+  r.parent_uuid = q.opt_text(7);
+  r.user = q.text(8);
+  r.start_ms = q.int64(9);
+  r.end_ms = q.opt_int64(10);
+  r.exit_code = q.opt_int64(11);
+  r.deleted_ms = q.opt_int64(12);
+  store::Stmt p(db, "SELECT key, value FROM params WHERE run_id = ?1");
+  p.bind(1, r.id);
+  while (p.step()) r.params[p.text(0)] = p.text(1);
+  store::Stmt t(db, "SELECT key, value FROM tags WHERE run_id = ?1");
+  t.bind(1, r.id);
+  while (t.step()) r.tags[t.text(0)] = t.text(1);
+  store::Stmt m(db,
+                "SELECT k.key, s.last_value, s.last_step, s.last_time_ms, s.min_value, s.max_value, s.count "
+                "FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ?1 ORDER BY k.key");
+  m.bind(1, r.id);
+  while (m.step()) {
+    MetricSummary s;
+    s.key = m.text(0);
+    s.last = m.is_null(1) ? std::nan("") : m.real(1);
+    s.last_step = m.int64(2);
+    s.last_time_ms = m.int64(3);
+    if (!m.is_null(4)) s.min = m.real(4);
+    if (!m.is_null(5)) s.max = m.real(5);
+    s.count = m.int64(6);
+    r.metrics.push_back(std::move(s));
+  }
+  store::Stmt c(db, "SELECT uuid FROM runs WHERE parent_id = ?1 ORDER BY start_ms, id");
+  c.bind(1, r.id);
+  while (c.step()) r.children.push_back(c.text(0));
+  return r;
+}
+
+std::vector<Run> list_runs(store::Db& db, const RunQuery& rq) {
+  std::vector<std::int64_t> exp_ids;
+  for (auto& name : rq.experiments) exp_ids.push_back(get_experiment(db, name).id);
+  std::string sql =
+      "SELECT r.id, r.uuid, r.name, r.experiment_id, e.name, r.status, r.lifecycle, p.uuid, r.user, "
+      "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms "
+      "FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.id = r.parent_id "
+      "WHERE (?1 = 'all' OR r.lifecycle = ?1)";
+  if (!exp_ids.empty()) {
+    sql += " AND r.experiment_id IN (";
+    for (std::size_t i = 0; i < exp_ids.size(); ++i) sql += fmt::format("{}?{}", i ? "," : "", i + 3);
+    sql += ")";
+  }
+  sql += " ORDER BY r.start_ms DESC, r.id DESC LIMIT ?2";
+  store::Stmt q(db, sql);
+  q.bind(1, rq.lifecycle == Lifecycle::all ? "all" : rq.lifecycle == Lifecycle::active ? "active" : "deleted");
+  q.bind(2, rq.limit.value_or(-1));
+  for (std::size_t i = 0; i < exp_ids.size(); ++i) q.bind(static_cast<int>(i + 3), exp_ids[i]);
+  std::vector<Run> out;
+  std::unordered_map<std::int64_t, std::size_t> index;
+  while (q.step()) {
+    Run r;
+    r.id = q.int64(0);
+    r.uuid = q.text(1);
+    r.name = q.text(2);
+    r.experiment_id = q.int64(3);
+    r.experiment = q.text(4);
+    r.status = q.text(5);
+    r.deleted = q.text(6) == "deleted";
+    r.parent_uuid = q.opt_text(7);
+    r.user = q.text(8);
+    r.start_ms = q.int64(9);
+    r.end_ms = q.opt_int64(10);
+    r.exit_code = q.opt_int64(11);
+    r.deleted_ms = q.opt_int64(12);
+    index[r.id] = out.size();
+    out.push_back(std::move(r));
+  }
+  if (out.empty()) return out;
+  // Details in one pass per table over the listed runs, in chunks that respect SQLite's limit
+  // on bound values.
+  constexpr std::size_t chunk = 500;
+  for (std::size_t start = 0; start < out.size(); start += chunk) {
+    std::size_t n = std::min(chunk, out.size() - start);
+    std::string in;
+    for (std::size_t i = 0; i < n; ++i) in += fmt::format("{}?{}", i ? "," : "", i + 1);
+    auto bind_ids = [&](store::Stmt& s) {
+      for (std::size_t i = 0; i < n; ++i) s.bind(static_cast<int>(i + 1), out[start + i].id);
+    };
+    store::Stmt p(db, fmt::format("SELECT run_id, key, value FROM params WHERE run_id IN ({})", in));
+    bind_ids(p);
+    while (p.step()) out[index[p.int64(0)]].params[p.text(1)] = p.text(2);
+    store::Stmt t(db, fmt::format("SELECT run_id, key, value FROM tags WHERE run_id IN ({})", in));
+    bind_ids(t);
+    while (t.step()) out[index[t.int64(0)]].tags[t.text(1)] = t.text(2);
+    store::Stmt m(db, fmt::format(
+                          "SELECT s.run_id, k.key, s.last_value, s.last_step, s.last_time_ms, s.min_value, "
+                          "s.max_value, s.count FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id "
+                          "WHERE s.run_id IN ({}) ORDER BY s.run_id, k.key",
+                          in));
+    bind_ids(m);
+    while (m.step()) {
+      MetricSummary s;
+      s.key = m.text(1);
+      s.last = m.is_null(2) ? std::nan("") : m.real(2);
+      s.last_step = m.int64(3);
+      s.last_time_ms = m.int64(4);
+      if (!m.is_null(5)) s.min = m.real(5);
+      if (!m.is_null(6)) s.max = m.real(6);
+      s.count = m.int64(7);
+      out[index[m.int64(0)]].metrics.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+void end_run(store::Db& db, const RunRef& run, RunStatus status, std::optional<int> exit_code) {
+  if (status == RunStatus::running)
+    throw Error(ExitCode::usage, "a run cannot be ended as RUNNING", "use --status finished, failed or killed");
+  store::Transaction tx(db);
+  store::Stmt q(db, "SELECT status FROM runs WHERE id = ?1");
+  q.bind(1, run.id);
+  q.step();
+  std::string current = q.text(0);
+  q.reset();
+  if (current != "RUNNING")
+    throw Error(ExitCode::conflict, fmt::format("run '{}' has already ended ({})", run.name, current),
+                "a run ends once");
+  store::Stmt u(db, "UPDATE runs SET status = ?2, end_ms = ?3, exit_code = ?4 WHERE id = ?1");
+  u.bind(1, run.id).bind(2, to_string(status)).bind(3, now_ms()).bind(4, exit_code).exec();
+  tx.commit();
+}
+
+void rename_run(store::Db& db, const RunRef& run, const std::string& name) {
+  check_run_name(name);
+  store::Transaction tx(db);
+  store::Stmt u(db, "UPDATE runs SET name = ?2 WHERE id = ?1");
+  u.bind(1, run.id).bind(2, name).exec();
+  tx.commit();
+}
+
+bool set_run_deleted(store::Db& db, const RunRef& run, bool deleted) {
+  store::Transaction tx(db);
+  store::Stmt u(db,
+                "UPDATE runs SET lifecycle = ?2, deleted_ms = ?3 WHERE id = ?1 AND lifecycle != ?2");
+  u.bind(1, run.id).bind(2, deleted ? "deleted" : "active");
+  if (deleted) u.bind(3, now_ms()); else u.bind_null(3);
+  u.exec();
+  bool changed = db.changes() > 0;
+  tx.commit();
+  return changed;
+}
+
+void log_params(store::Db& db, const RunRef& run, const std::vector<KeyValue>& params) {
+  store::Transaction tx(db);
+  insert_params(db, run.id, params);
+  tx.commit();
+}
+
+void log_tags(store::Db& db, const RunRef& run, const std::vector<KeyValue>& tags) {
+  store::Transaction tx(db);
+  upsert_tags(db, run.id, tags);
+  tx.commit();
+}
+
+}  // namespace mlt::core

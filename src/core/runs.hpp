@@ -1,0 +1,98 @@
+// Runs: create, resolve (full id, unique prefix of >= 4 hex digits, or name), end, rename, remove,
+// restore, and their params and tags. Params are immutable once logged; tags may change.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/experiments.hpp"
+#include "core/values.hpp"
+#include "store/db.hpp"
+
+namespace mlt::core {
+
+enum class RunStatus { running, finished, failed, killed };
+const char* to_string(RunStatus s);
+std::optional<RunStatus> parse_status(std::string_view s);   // case-insensitive
+
+struct RunRef {
+  std::int64_t id = 0;
+  std::string uuid, name;
+  bool deleted = false;
+};
+
+struct MetricSummary {
+  std::string key;
+  double last = 0;              // NaN when the last point is NaN
+  std::int64_t last_step = 0, last_time_ms = 0;
+  std::optional<double> min, max;  // nullopt when every point is NaN
+  std::int64_t count = 0;
+};
+
+struct Run {
+  std::int64_t id = 0;
+  std::string uuid, name;
+  std::int64_t experiment_id = 0;
+  std::string experiment;
+  std::string status;
+  bool deleted = false;
+  std::optional<std::string> parent_uuid;
+  std::string user;
+  std::int64_t start_ms = 0;
+  std::optional<std::int64_t> end_ms, exit_code, deleted_ms;
+  std::map<std::string, std::string> params, tags;
+  std::vector<MetricSummary> metrics;   // sorted by key
+  std::vector<std::string> children;    // uuids of nested runs
+};
+
+struct NewRun {
+  std::string experiment;           // empty: $MLT_EXPERIMENT or Default
+  std::string name;                 // empty: a generated adjective-noun name
+  std::string parent;               // a RUN reference, or empty
+  std::string user;
+  std::vector<KeyValue> params, tags;
+};
+
+struct CreatedRun {
+  RunRef ref;
+  bool created_experiment = false;
+  std::string experiment;
+};
+
+std::string new_run_uuid();          // 128 random bits as 32 lower-case hex digits
+std::string generate_run_name();     // adjective-noun
+
+CreatedRun create_run(store::Db& db, const NewRun& spec);
+
+// RUN as users type it. Exit 4 when nothing matches, 2 for an ambiguous reference (listing the
+// candidates), 2 for an empty one. `allow_deleted` finds deleted runs too (for restore and show).
+RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted = true);
+// The run that logging commands write to: --run, else $MLT_RUN_ID; exit 2 when neither.
+RunRef resolve_log_target(store::Db& db, const std::string& flag);
+// Logging into a deleted run is refused (exit 5).
+void require_active(const RunRef& run);
+
+Run load_run(store::Db& db, const RunRef& ref);
+
+struct RunQuery {
+  std::vector<std::string> experiments;   // names; empty: all experiments. Unknown name: exit 4
+  Lifecycle lifecycle = Lifecycle::active;
+  std::optional<std::int64_t> limit;
+};
+// Newest first, each with params, tags and metric summaries (children are not filled in).
+std::vector<Run> list_runs(store::Db& db, const RunQuery& q);
+
+// Returns the status before the change. A run that already ended is a conflict (exit 5).
+void end_run(store::Db& db, const RunRef& run, RunStatus status, std::optional<int> exit_code);
+void rename_run(store::Db& db, const RunRef& run, const std::string& name);
+bool set_run_deleted(store::Db& db, const RunRef& run, bool deleted);
+
+// Params: logging the same value again is fine; a different value is exit 5 naming both.
+void log_params(store::Db& db, const RunRef& run, const std::vector<KeyValue>& params);
+void log_tags(store::Db& db, const RunRef& run, const std::vector<KeyValue>& tags);
+
+void check_run_name(const std::string& name);
+
+}  // namespace mlt::core

@@ -1,0 +1,103 @@
+#include "core/schema.hpp"
+
+namespace mlt::core {
+namespace {
+
+// Schema v1.
+//  - Integer surrogate keys inside; runs.uuid (32 lower-case hex) is the id users see.
+//  - Times are epoch milliseconds UTC.
+//  - metric_points.value is NULL for NaN (SQLite stores no NaN); +-inf are stored as REAL.
+//  - metric_summary is maintained on every write so that search never scans points:
+//      last_* is the point with the greatest (step, time_ms), the latest write winning a tie;
+//      min/max ignore NaN (NULL when every point is NaN); count includes NaN points.
+//  - lifecycle is 'active' or 'deleted': nothing is removed by rm, only marked.
+constexpr const char* v1 = R"sql(
+CREATE TABLE experiments(
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  lifecycle   TEXT NOT NULL DEFAULT 'active' CHECK (lifecycle IN ('active', 'deleted')),
+  created_ms  INTEGER NOT NULL,
+  updated_ms  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE experiment_tags(
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  key           TEXT NOT NULL,
+  value         TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE runs(
+  id            INTEGER PRIMARY KEY,
+  uuid          TEXT NOT NULL UNIQUE CHECK (length(uuid) = 32),
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+  name          TEXT NOT NULL,
+  status        TEXT NOT NULL CHECK (status IN ('RUNNING', 'FINISHED', 'FAILED', 'KILLED')),
+  lifecycle     TEXT NOT NULL DEFAULT 'active' CHECK (lifecycle IN ('active', 'deleted')),
+  parent_id     INTEGER REFERENCES runs(id),
+  user          TEXT NOT NULL DEFAULT '',
+  start_ms      INTEGER NOT NULL,
+  end_ms        INTEGER,
+  exit_code     INTEGER,
+  deleted_ms    INTEGER
+) STRICT;
+CREATE INDEX runs_by_experiment ON runs(experiment_id, start_ms);
+CREATE INDEX runs_by_start ON runs(start_ms);
+CREATE INDEX runs_by_name ON runs(name);
+CREATE INDEX runs_by_parent ON runs(parent_id) WHERE parent_id IS NOT NULL;
+
+CREATE TABLE params(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX params_by_key ON params(key, value);
+
+CREATE TABLE tags(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY (run_id, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX tags_by_key ON tags(key, value);
+
+CREATE TABLE metric_keys(
+  id  INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE
+) STRICT;
+
+CREATE TABLE metric_points(
+  run_id  INTEGER NOT NULL,
+  key_id  INTEGER NOT NULL,
+  step    INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  value   REAL
+) STRICT;
+CREATE INDEX metric_points_by_run_key ON metric_points(run_id, key_id, step);
+
+CREATE TABLE metric_summary(
+  run_id       INTEGER NOT NULL REFERENCES runs(id),
+  key_id       INTEGER NOT NULL REFERENCES metric_keys(id),
+  last_value   REAL,
+  last_step    INTEGER NOT NULL,
+  last_time_ms INTEGER NOT NULL,
+  min_value    REAL,
+  max_value    REAL,
+  count        INTEGER NOT NULL,
+  nan_count    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, key_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX metric_summary_by_key ON metric_summary(key_id, last_value);
+)sql";
+
+constexpr store::Migration migrations[] = {
+    {"experiments, runs, params, tags, metrics", v1},
+};
+
+}  // namespace
+
+std::span<const store::Migration> schema_migrations() { return migrations; }
+
+}  // namespace mlt::core

@@ -1,0 +1,200 @@
+#include "core/values.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "core/error.hpp"
+
+namespace mlt::core {
+
+bool valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned c = *p;
+    if (c < 0x80) { ++p; continue; }
+    int n;
+    unsigned min;
+    if ((c & 0xE0) == 0xC0) { n = 1; min = 0x80; c &= 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 2; min = 0x800; c &= 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 3; min = 0x10000; c &= 0x07; }
+    else return false;
+    if (end - p <= n) return false;
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+void check_key(std::string_view key, std::string_view what) {
+  if (key.empty()) throw Error(ExitCode::usage, fmt::format("empty {} key", what), "write KEY=VALUE");
+  if (key.size() > max_key_bytes)
+    throw Error(ExitCode::usage,
+                fmt::format("{} key '{}...' is {} bytes long, the limit is {}", what, key.substr(0, 40), key.size(),
+                            max_key_bytes));
+  if (!valid_utf8(key)) throw Error(ExitCode::usage, fmt::format("{} key is not valid UTF-8", what));
+  for (unsigned char c : key)
+    if (c < 0x20 || c == 0x7f)
+      throw Error(ExitCode::usage, fmt::format("{} key '{}' contains a control character", what, key));
+}
+
+void check_value(std::string_view key, std::string_view value, std::string_view what) {
+  if (value.size() > max_value_bytes)
+    throw Error(ExitCode::usage, fmt::format("{} '{}' has a value of {} bytes, the limit is {}", what, key,
+                                             value.size(), max_value_bytes));
+  if (!valid_utf8(value)) throw Error(ExitCode::usage, fmt::format("{} '{}' has a value that is not valid UTF-8", what, key));
+}
+
+KeyValue parse_kv(std::string_view arg, std::string_view what) {
+  auto eq = arg.find('=');
+  if (eq == std::string_view::npos)
+    throw Error(ExitCode::usage, fmt::format("expected KEY=VALUE for {}, got '{}'", what, arg),
+                fmt::format("write it as {}=VALUE", arg.empty() ? "KEY" : arg));
+  KeyValue kv{std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1))};
+  check_key(kv.first, what);
+  check_value(kv.first, kv.second, what);
+  return kv;
+}
+
+std::optional<double> parse_double(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  bool neg = false;
+  std::string_view body = s;
+  if (body.front() == '+' || body.front() == '-') {
+    neg = body.front() == '-';
+    body.remove_prefix(1);
+  }
+  if (body.empty() || body.front() == '+' || body.front() == '-') return std::nullopt;
+  auto lower = [](std::string_view t) {
+    std::string o(t);
+    for (auto& ch : o) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return o;
+  };
+  if (body.size() <= 8 && (body[0] == 'n' || body[0] == 'N' || body[0] == 'i' || body[0] == 'I')) {
+    auto l = lower(body);
+    if (l == "nan") return std::numeric_limits<double>::quiet_NaN();
+    if (l == "inf" || l == "infinity") return neg ? -HUGE_VAL : HUGE_VAL;
+    return std::nullopt;
+  }
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(body.data(), body.data() + body.size(), v, std::chars_format::general);
+  if (ptr != body.data() + body.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // overflow to +-inf is an error; underflow to 0 is fine
+    if (std::isinf(v) || v == 0) {
+      double big = std::strtod(std::string(body).c_str(), nullptr);
+      if (std::isinf(big)) return std::nullopt;
+      v = big;
+    }
+  } else if (ec != std::errc()) {
+    return std::nullopt;
+  }
+  return neg ? -v : v;
+}
+
+std::optional<std::int64_t> parse_int64(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::string format_double(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt::format("{}", v);  // fmt prints the shortest round-trip representation
+}
+
+namespace {
+
+void flatten_json(const nlohmann::json& j, const std::string& prefix, std::vector<KeyValue>& out) {
+  if (j.is_object()) {
+    for (auto& [k, v] : j.items()) flatten_json(v, prefix.empty() ? k : prefix + "." + k, out);
+    return;
+  }
+  std::string value = j.is_string() ? j.get<std::string>() : j.is_null() ? std::string() : j.dump();
+  out.emplace_back(prefix, std::move(value));
+}
+
+void flatten_yaml(const YAML::Node& n, const std::string& prefix, std::vector<KeyValue>& out) {
+  if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string k = it->first.as<std::string>();
+      flatten_yaml(it->second, prefix.empty() ? k : prefix + "." + k, out);
+    }
+    return;
+  }
+  if (n.IsSequence()) {
+    YAML::Emitter e;
+    e << YAML::Flow << n;
+    out.emplace_back(prefix, e.c_str());
+    return;
+  }
+  out.emplace_back(prefix, n.IsNull() ? std::string() : n.Scalar());
+}
+
+}  // namespace
+
+std::vector<KeyValue> read_params_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(ExitCode::usage, fmt::format("cannot read params file '{}'", path), "check the path");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  std::vector<KeyValue> out;
+  auto first = text.find_first_not_of(" \t\r\n");
+  bool is_json = path.ends_with(".json") || (first != std::string::npos && (text[first] == '{'));
+  if (is_json) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      // nlohmann reports a byte offset; turn it into line:col
+      std::size_t line = 1, col = 1;
+      for (std::size_t i = 0; i < e.byte && i < text.size(); ++i) {
+        if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+      }
+      throw Error(ExitCode::usage, fmt::format("{}:{}:{}: invalid JSON", path, line, col > 1 ? col - 1 : 1),
+                  "fix the file or pass a YAML file");
+    }
+    if (!j.is_object())
+      throw Error(ExitCode::usage, fmt::format("{}: expected a JSON object of params", path));
+    flatten_json(j, "", out);
+  } else {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+      throw Error(ExitCode::usage,
+                  fmt::format("{}:{}:{}: invalid YAML: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg),
+                  "fix the file");
+    }
+    if (!root.IsMap()) throw Error(ExitCode::usage, fmt::format("{}: expected a YAML mapping of params", path));
+    try {
+      flatten_yaml(root, "", out);
+    } catch (const YAML::Exception& e) {
+      throw Error(ExitCode::usage,
+                  fmt::format("{}:{}:{}: unsupported YAML key: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
+    }
+  }
+  for (auto& [k, v] : out) {
+    check_key(k, "param");
+    check_value(k, v, "param");
+  }
+  return out;
+}
+
+}  // namespace mlt::core

@@ -1,0 +1,38 @@
+// Keys and values as users type them: K=V pairs, metric numbers, limits (keys <= 250 bytes,
+// values <= 64 KiB, valid UTF-8), and params files (YAML or JSON, nested keys joined with dots).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mlt::core {
+
+inline constexpr std::size_t max_key_bytes = 250;
+inline constexpr std::size_t max_value_bytes = 64 * 1024;
+
+using KeyValue = std::pair<std::string, std::string>;
+
+bool valid_utf8(std::string_view s);
+
+// Throws Error(usage) naming the key when a limit is broken. `what` is "param", "tag", "metric".
+void check_key(std::string_view key, std::string_view what);
+void check_value(std::string_view key, std::string_view value, std::string_view what);
+
+// "K=V" -> {K, V}; the first '=' splits. Throws Error(usage) for a missing '=' or an empty key.
+KeyValue parse_kv(std::string_view arg, std::string_view what);
+
+// A metric value: decimal or exponent notation, nan, inf, -inf (any case). nullopt if malformed.
+std::optional<double> parse_double(std::string_view s);
+std::optional<std::int64_t> parse_int64(std::string_view s);
+
+// Reads a params file (.yaml/.yml/.json, chosen by content) and flattens nested maps with dots:
+// {optim: {lr: 0.1}} -> optim.lr=0.1. Lists are kept as their JSON text. Errors name file:line:col.
+std::vector<KeyValue> read_params_file(const std::string& path);
+
+// Shortest text that reads back as the same double (17 significant digits at most).
+std::string format_double(double v);
+
+}  // namespace mlt::core

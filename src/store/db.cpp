@@ -1,0 +1,181 @@
+#include "store/db.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace mlt::store {
+namespace {
+
+struct BusyState {
+  int timeout_ms;
+  std::chrono::steady_clock::time_point first;
+  std::minstd_rand rng{std::random_device{}()};
+};
+
+// SQLite's own busy handler sleeps up to 100 ms at a time, so under contention the lock sits
+// idle while writers sleep. Short randomized sleeps keep many short writers moving; the total
+// wait stays bounded by the lock timeout (then SQLITE_BUSY becomes exit 5).
+int busy_handler(void* arg, int attempt) {
+  auto* st = static_cast<BusyState*>(arg);
+  auto now = std::chrono::steady_clock::now();
+  if (attempt == 0) st->first = now;
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - st->first).count();
+  if (waited >= st->timeout_ms) return 0;
+  int cap_us = attempt < 10 ? 200 : attempt < 100 ? 2000 : 10000;
+  std::uniform_int_distribution<int> d(50, cap_us);
+  std::this_thread::sleep_for(std::chrono::microseconds(d(st->rng)));
+  return 1;
+}
+
+
+}  // namespace
+
+Db::Db(const std::string& path, const DbOptions& opt) : path_(path), lock_timeout_ms_(opt.lock_timeout_ms) {
+  int flags = opt.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (opt.create) flags |= SQLITE_OPEN_CREATE;
+  flags |= SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error(ExitCode::failure, fmt::format("cannot open database '{}': {}", path, msg),
+                "check that the file exists and is readable");
+  }
+  auto* st = new BusyState{opt.lock_timeout_ms, std::chrono::steady_clock::now()};
+  sqlite3_busy_handler(db_, busy_handler, st);
+  busy_state_ = st;
+  // The last connection to close would otherwise checkpoint and fsync: a one-shot command
+  // must not pay that. Auto-checkpoints at 1000 pages keep the WAL bounded.
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  exec("PRAGMA synchronous=NORMAL");
+  exec("PRAGMA foreign_keys=ON");
+}
+
+Db::~Db() {
+  sqlite3_close_v2(db_);
+  delete static_cast<BusyState*>(busy_state_);
+}
+
+void Db::fail(int rc, std::string_view what) const {
+  int primary = rc & 0xff;
+  std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    throw Error(ExitCode::conflict,
+                fmt::format("database '{}' stayed locked by another process for more than {} s while {}",
+                            path_, lock_timeout_ms_ / 1000.0, what),
+                "another mlt process holds the write lock; raise MLT_LOCK_TIMEOUT (seconds) to wait longer");
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+    throw Error(ExitCode::integrity, fmt::format("database '{}' is damaged ({}) while {}", path_, msg, what),
+                "restore .mlt/mlt.db from a backup");
+  if (primary == SQLITE_READONLY)
+    throw Error(ExitCode::failure, fmt::format("database '{}' is read-only while {}", path_, what),
+                "check the permissions of the .mlt folder");
+  if (primary == SQLITE_FULL)
+    throw Error(ExitCode::failure, fmt::format("disk full while {}", what), "free some space and retry");
+  if (primary == SQLITE_INTERRUPT)
+    throw Error(ExitCode::interrupted, fmt::format("interrupted while {}", what));
+  throw Error(ExitCode::failure, fmt::format("database error while {}: {}", what, msg));
+}
+
+void Db::exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (err) sqlite3_free(err);
+  if (rc != SQLITE_OK) fail(rc, fmt::format("running '{}'", sql));
+}
+
+std::int64_t Db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+int Db::changes() const { return sqlite3_changes(db_); }
+
+Stmt::Stmt(Db& db, std::string_view sql) : db_(db) {
+  int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                              &st_, nullptr);
+  if (rc != SQLITE_OK) db.fail(rc, fmt::format("preparing '{}'", sql));
+}
+
+Stmt::~Stmt() { sqlite3_finalize(st_); }
+
+Stmt& Stmt::bind(int i, std::int64_t v) {
+  if (done_) reset();
+  int rc = sqlite3_bind_int64(st_, i, v);
+  if (rc != SQLITE_OK) db_.fail(rc, "binding a value");
+  return *this;
+}
+
+Stmt& Stmt::bind(int i, double v) {
+  if (done_) reset();
+  int rc = std::isnan(v) ? sqlite3_bind_null(st_, i) : sqlite3_bind_double(st_, i, v);
+  if (rc != SQLITE_OK) db_.fail(rc, "binding a value");
+  return *this;
+}
+
+Stmt& Stmt::bind(int i, std::string_view v) {
+  if (done_) reset();
+  int rc = sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) db_.fail(rc, "binding a value");
+  return *this;
+}
+
+Stmt& Stmt::bind_null(int i) {
+  if (done_) reset();
+  int rc = sqlite3_bind_null(st_, i);
+  if (rc != SQLITE_OK) db_.fail(rc, "binding a value");
+  return *this;
+}
+
+bool Stmt::step() {
+  if (done_) reset();
+  int rc = sqlite3_step(st_);
+  if (rc == SQLITE_ROW) return true;
+  done_ = true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(st_);
+  db_.fail(rc, fmt::format("running '{}'", sqlite3_sql(st_)));
+}
+
+void Stmt::exec() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Stmt::reset() {
+  sqlite3_reset(st_);
+  done_ = false;
+}
+
+bool Stmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+std::int64_t Stmt::int64(int col) const { return sqlite3_column_int64(st_, col); }
+double Stmt::real(int col) const { return sqlite3_column_double(st_, col); }
+std::string Stmt::text(int col) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, col))) : std::string();
+}
+std::optional<std::int64_t> Stmt::opt_int64(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return int64(col);
+}
+std::optional<std::string> Stmt::opt_text(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return text(col);
+}
+
+Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  open_ = false;
+}
+
+}  // namespace mlt::store
