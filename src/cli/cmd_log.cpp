@@ -3,6 +3,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "core/ingest.hpp"
+#include "core/interrupt.hpp"
 #include "core/metrics.hpp"
 #include "core/runs.hpp"
 
@@ -12,6 +14,8 @@ namespace {
 struct LogOptions {
   std::vector<std::string> pairs;
   std::string run, file, step, time;
+  std::string format = "auto";
+  bool strict = false;
 };
 
 int log_param(Context& ctx, const LogOptions& o) {
@@ -59,6 +63,48 @@ int log_tag(Context& ctx, const LogOptions& o) {
   return 0;
 }
 
+// Prints the end-of-stream summary (stderr; --json: one document on stdout) shared by
+// 'mlt log stream' and the metrics channel of 'mlt run'.
+void report_ingest(const Context& ctx, const core::IngestStats& st, const char* source) {
+  double rate = st.seconds > 0 ? static_cast<double>(st.points) / st.seconds : 0;
+  ctx.note(fmt::format("mlt: {} {} point{} ({} key{}) from {} line{}, {} rejected, in {:.2f} s ({:.0f} points/s)",
+                       source, st.points, st.points == 1 ? "" : "s", st.keys, st.keys == 1 ? "" : "s", st.lines,
+                       st.lines == 1 ? "" : "s", st.rejected, st.seconds, rate));
+}
+
+int log_stream(Context& ctx, const LogOptions& o) {
+  auto format = core::parse_line_format(o.format);
+  if (!format)
+    throw Error(ExitCode::usage, fmt::format("unknown format '{}'", o.format), "use auto, kv, jsonl or csv");
+  auto run = core::resolve_log_target(ctx.db(), o.run);
+  core::IngestOptions io;
+  io.format = *format;
+  io.strict = o.strict;
+  core::Ingester ing(ctx.db(), run, io, [](const core::Rejection& r) {
+    std::fprintf(stderr, "mlt: line %llu: %s\n", static_cast<unsigned long long>(r.line), r.reason.c_str());
+  });
+  core::InterruptScope interrupt;
+  core::ingest_fd(0, ing, -1, &interrupt.flag());
+  auto st = ing.stats();
+  report_ingest(ctx, st, "stored");
+  if (ctx.global.json) {
+    Json j;
+    j["run"] = run.uuid;
+    j["points"] = st.points;
+    j["keys"] = st.keys;
+    j["lines"] = st.lines;
+    j["rejected"] = st.rejected;
+    j["seconds"] = st.seconds;
+    print_json(j);
+  }
+  if (auto f = ing.fatal())
+    throw Error(ExitCode::usage, fmt::format("line {}: {}; stopped by --strict", f->line, f->reason),
+                fmt::format("the {} points before it are stored", st.points));
+  if (interrupt.interrupted())
+    throw Error(ExitCode::interrupted, fmt::format("interrupted; the {} points read so far are stored", st.points));
+  return 0;
+}
+
 }  // namespace
 
 void add_log_commands(CLI::App& root, Context& ctx) {
@@ -85,6 +131,12 @@ void add_log_commands(CLI::App& root, Context& ctx) {
   t->add_option("pairs", o->pairs, "Tags as K=V.")->type_name("K=V");
   t->add_option("--run", o->run, run_help)->type_name("RUN");
   t->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_tag(ctx, *o); }); });
+
+  auto* st = grp->add_subcommand("stream", "Read metric lines from stdin (kv, jsonl or csv) and store them in batches.");
+  st->add_option("--format", o->format, "auto (by the first line, default), kv, jsonl or csv.")->type_name("FORMAT");
+  st->add_flag("--strict", o->strict, "Stop at the first malformed line (exit 2) instead of skipping it.");
+  st->add_option("--run", o->run, run_help)->type_name("RUN");
+  st->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_stream(ctx, *o); }); });
 }
 
 }  // namespace mlt::cli

@@ -10,8 +10,10 @@ namespace mlt::core {
 
 MetricWriter::MetricWriter(store::Db& db, const RunRef& run) : db_(db), run_(run) {}
 
-void MetricWriter::add(const std::string& key, std::int64_t step, std::int64_t time_ms, double value) {
-  batches_[key].points.push_back({step, time_ms, value});
+void MetricWriter::add(std::string_view key, std::int64_t step, std::int64_t time_ms, double value) {
+  auto it = batches_.find(key);
+  if (it == batches_.end()) it = batches_.emplace(std::string(key), Batch{}).first;
+  it->second.points.push_back({step, time_ms, value});
   ++pending_;
 }
 
@@ -63,6 +65,7 @@ std::size_t MetricWriter::write_pending() {
       nan_count    = nan_count + excluded.nan_count)sql");
   std::size_t written = 0;
   for (auto& [key, batch] : batches_) {
+    if (batch.points.empty()) continue;
     auto kid = key_id(key);
     const MetricPoint* last = nullptr;
     std::optional<double> mn, mx;
@@ -81,7 +84,7 @@ std::size_t MetricWriter::write_pending() {
     summary.bind(6, mn).bind(7, mx).bind(8, static_cast<std::int64_t>(batch.points.size())).bind(9, nans).exec();
     written += batch.points.size();
   }
-  batches_.clear();
+  for (auto& [key, batch] : batches_) batch.points.clear();   // keeps the capacity for the next batch
   pending_ = 0;
   return written;
 }

@@ -23,7 +23,7 @@ struct MetricPoint {
 class MetricWriter {
  public:
   MetricWriter(store::Db& db, const RunRef& run);
-  void add(const std::string& key, std::int64_t step, std::int64_t time_ms, double value);
+  void add(std::string_view key, std::int64_t step, std::int64_t time_ms, double value);
   std::size_t pending() const { return pending_; }
   std::size_t flush();   // one transaction; returns the number of points written
   std::size_t write_pending();   // inside the caller's open transaction
@@ -35,7 +35,7 @@ class MetricWriter {
   std::int64_t key_id(const std::string& key);
   store::Db& db_;
   RunRef run_;
-  std::map<std::string, Batch> batches_;
+  std::map<std::string, Batch, std::less<>> batches_;
   std::unordered_map<std::string, std::int64_t> key_ids_;
   std::size_t pending_ = 0;
 };
