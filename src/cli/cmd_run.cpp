@@ -5,6 +5,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/channel.hpp"
 #include "core/child.hpp"
 #include "core/clock.hpp"
 #include "core/git.hpp"
@@ -16,7 +20,8 @@ namespace {
 struct RunOptions {
   std::string experiment, name, parent, run, status, new_name, text;
   std::vector<std::string> params, tags, command;
-  bool no_git = false, no_capture = false, export_env = false;
+  bool no_git = false, export_env = false, metrics_from_stdout = false;
+  std::string metrics_prefix = "mlt:";
 };
 
 // What every new run records about where it started: user, host, working directory, git state.
@@ -30,10 +35,11 @@ core::NewRun new_run_spec(Context& ctx, const RunOptions& o) {
   for (auto& t : o.tags) spec.tags.push_back(core::parse_kv(t, "tag"));
   if (spec.parent.empty())
     if (const char* outer = std::getenv("MLT_RUN_ID"); outer && *outer) {
-      // Started inside another run (a sweep script under 'mlt run'): nest under it.
+      // Started inside another run that is still going (a sweep script under 'mlt run'): nest
+      // under it. A leftover MLT_RUN_ID of an ended run is ignored.
       try {
         auto p = core::resolve_run(ctx.db(), outer, false);
-        spec.parent = p.uuid;
+        if (p.status == "RUNNING") spec.parent = p.uuid;
       } catch (const Error&) {
         ctx.warn(fmt::format("MLT_RUN_ID '{}' is not a run of this project; not nesting under it", outer));
       }
@@ -85,12 +91,60 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
   std::vector<std::pair<std::string, std::string>> env = {{"MLT_RUN_ID", created.ref.uuid},
                                                           {"MLT_EXE", core::self_exe()}};
   if (std::getenv("MLT_DIR") == nullptr) env.emplace_back("MLT_DIR", ctx.project().dir().string());
+
+  // The metrics channel: a pipe whose write end the child inherits as MLT_METRICS_FD.
+  auto on_reject = [](const char* what) {
+    return [what](const core::Rejection& r) {
+      std::fprintf(stderr, "mlt: %s line %llu: %s\n", what, static_cast<unsigned long long>(r.line), r.reason.c_str());
+    };
+  };
+  core::Pipe metrics_pipe;
+  int child_fd = ::fcntl(metrics_pipe.write, F_DUPFD, 3);  // a copy without close-on-exec
+  if (child_fd < 0) throw Error(ExitCode::failure, "cannot set up the metrics channel");
+  env.emplace_back("MLT_METRICS_FD", std::to_string(child_fd));
+  core::IngestOptions channel_opt;
+  channel_opt.detect_each_line = true;  // a program may write kv and jsonl lines alike
+  core::MetricsChannel channel(ctx.project(), created.ref, channel_opt, metrics_pipe.release_read(), -1,
+                               on_reject("MLT_METRICS_FD"));
+  std::optional<core::Pipe> stdout_pipe;
+  std::optional<core::MetricsChannel> stdout_channel;
+  if (o.metrics_from_stdout) {
+    stdout_pipe.emplace();
+    core::IngestOptions io = channel_opt;
+    io.prefix = o.metrics_prefix;
+    stdout_channel.emplace(ctx.project(), created.ref, io, stdout_pipe->release_read(), STDOUT_FILENO,
+                           on_reject("stdout"));
+    if (!std::getenv("PYTHONUNBUFFERED")) env.emplace_back("PYTHONUNBUFFERED", "1");  // lines as they come
+  }
+
   core::ChildResult res;
   try {
-    res = core::run_child(cmd, env);
+    res = core::run_child(cmd, env, stdout_pipe ? stdout_pipe->write : -1);
   } catch (const Error&) {
+    ::close(child_fd);
     core::end_run(ctx.db(), created.ref, core::RunStatus::failed, 127);
     throw;
+  }
+  ::close(child_fd);
+  metrics_pipe.close_write();
+  if (stdout_pipe) stdout_pipe->close_write();
+  channel.finish();
+  if (stdout_channel) stdout_channel->finish();
+  for (auto* ch : {&channel, stdout_channel ? &*stdout_channel : nullptr}) {
+    if (!ch) continue;
+    if (ch->error()) {
+      try {
+        std::rethrow_exception(ch->error());
+      } catch (const std::exception& e) {
+        ctx.warn(fmt::format("metrics from the command were not all stored: {}", e.what()));
+      }
+    }
+    auto st = ch->stats();
+    if (st.points > 0 || st.rejected > 0)
+      ctx.note(fmt::format("mlt: {} {} point{} ({} key{}), {} rejected line{}",
+                           ch == &channel ? "metrics channel:" : "stdout metrics:", st.points,
+                           st.points == 1 ? "" : "s", st.keys, st.keys == 1 ? "" : "s", st.rejected,
+                           st.rejected == 1 ? "" : "s"));
   }
   core::RunStatus status = core::RunStatus::finished;
   if (res.signal != 0 || (res.received != 0 && res.exit_code != 0)) status = core::RunStatus::killed;
@@ -214,6 +268,10 @@ void add_run_commands(CLI::App& root, Context& ctx) {
   grp->footer("Usage: mlt run [OPTIONS] -- CMD [ARG]...  runs CMD with MLT_RUN_ID set, records its exit code, "
               "git state and duration, and exits with CMD's status.");
   add_new_run_options(grp, *o);
+  grp->add_flag("--metrics-from-stdout", o->metrics_from_stdout,
+                "Also store metric lines that CMD prints on stdout after the prefix (kv or jsonl).");
+  grp->add_option("--metrics-prefix", o->metrics_prefix, "The prefix of metric lines on stdout (default 'mlt:').")
+      ->type_name("PREFIX");
   grp->add_option("cmd", o->command, "The command and its arguments, after '--'.")->type_name("CMD");
   grp->callback([&ctx, o, grp] {
     if (!grp->get_subcommands().empty()) return;

@@ -89,7 +89,8 @@ std::string self_exe() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-ChildResult run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env) {
+ChildResult run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
+                      int stdout_fd) {
   // The environment: ours, with `env` replacing same-named entries.
   std::map<std::string, std::string> over(env.begin(), env.end());
   std::vector<std::string> env_store;
@@ -121,7 +122,11 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<st
   g_received.store(0);
   SignalScope scope;
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), envp.data());
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+  int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0)
     throw Error(ExitCode::failure, fmt::format("cannot start '{}': {}", argv[0], std::strerror(rc)),

@@ -120,6 +120,10 @@ InitResult Project::init(const fs::path& dir) {
   return {mlt, true};
 }
 
-int Project::default_experiment_id() { return 1; }
+std::unique_ptr<store::Db> Project::connect() const {
+  store::DbOptions opt;
+  opt.lock_timeout_ms = db_->lock_timeout_ms();
+  return std::make_unique<store::Db>((dir_ / db_name).string(), opt);
+}
 
 }  // namespace mlt::core

@@ -30,7 +30,8 @@ class Project {
   const fs::path& root() const { return root_; }     // the folder that holds .mlt/
   const fs::path& dir() const { return dir_; }       // .mlt/ itself
   store::Db& db() { return *db_; }
-  int default_experiment_id();
+  // Another connection to the same database (for a second thread).
+  std::unique_ptr<store::Db> connect() const;
 
  private:
   Project(fs::path dir, std::unique_ptr<store::Db> db);

@@ -183,7 +183,7 @@ CreatedRun create_run(store::Db& db, const NewRun& spec) {
   ins.bind(1, uuid).bind(2, exp_id).bind(3, name).bind(5, spec.user).bind(6, now_ms());
   if (parent) ins.bind(4, parent->id); else ins.bind_null(4);
   ins.exec();
-  out.ref = RunRef{db.last_insert_id(), uuid, name, false};
+  out.ref = RunRef{db.last_insert_id(), uuid, name, false, "RUNNING"};
   insert_params(db, out.ref.id, spec.params);
   upsert_tags(db, out.ref.id, spec.tags);
   tx.commit();
@@ -195,23 +195,23 @@ RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted) {
   std::vector<RunRef> found;
   auto collect = [&](store::Stmt& q) {
     while (q.step()) {
-      RunRef r{q.int64(0), q.text(1), q.text(2), q.text(3) == "deleted"};
+      RunRef r{q.int64(0), q.text(1), q.text(2), q.text(3) == "deleted", q.text(4)};
       if (std::none_of(found.begin(), found.end(), [&](const RunRef& f) { return f.id == r.id; }))
         found.push_back(std::move(r));
     }
   };
   std::string l = lower(ref);
   if (l.size() == 32 && is_hex(l)) {
-    store::Stmt q(db, "SELECT id, uuid, name, lifecycle FROM runs WHERE uuid = ?1");
+    store::Stmt q(db, "SELECT id, uuid, name, lifecycle, status FROM runs WHERE uuid = ?1");
     q.bind(1, l);
     collect(q);
   } else {
     if (l.size() >= 4 && l.size() < 32 && is_hex(l)) {
-      store::Stmt q(db, "SELECT id, uuid, name, lifecycle FROM runs WHERE uuid >= ?1 AND uuid < ?2 LIMIT 20");
+      store::Stmt q(db, "SELECT id, uuid, name, lifecycle, status FROM runs WHERE uuid >= ?1 AND uuid < ?2 LIMIT 20");
       q.bind(1, l).bind(2, l + "g");
       collect(q);
     }
-    store::Stmt q(db, "SELECT id, uuid, name, lifecycle FROM runs WHERE name = ?1 LIMIT 20");
+    store::Stmt q(db, "SELECT id, uuid, name, lifecycle, status FROM runs WHERE name = ?1 LIMIT 20");
     q.bind(1, ref);
     collect(q);
   }

@@ -21,6 +21,7 @@ struct RunRef {
   std::int64_t id = 0;
   std::string uuid, name;
   bool deleted = false;
+  std::string status;   // RUNNING, FINISHED, FAILED, KILLED at the time of the lookup
 };
 
 struct MetricSummary {
