@@ -65,11 +65,13 @@ int log_tag(Context& ctx, const LogOptions& o) {
 
 // Prints the end-of-stream summary (stderr; --json: one document on stdout) shared by
 // 'mlt log stream' and the metrics channel of 'mlt run'.
+std::string plural(std::uint64_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
+
 void report_ingest(const Context& ctx, const core::IngestStats& st, const char* source) {
-  double rate = st.seconds > 0 ? static_cast<double>(st.points) / st.seconds : 0;
-  ctx.note(fmt::format("mlt: {} {} point{} ({} key{}) from {} line{}, {} rejected, in {:.2f} s ({:.0f} points/s)",
-                       source, st.points, st.points == 1 ? "" : "s", st.keys, st.keys == 1 ? "" : "s", st.lines,
-                       st.lines == 1 ? "" : "s", st.rejected, st.seconds, rate));
+  double rate = st.seconds > 0 ? static_cast<double>(st.committed) / st.seconds : 0;
+  ctx.note(fmt::format("mlt: {} {} ({}) from {}, {} rejected, in {:.2f} s ({:.0f} points/s)", source,
+                       plural(st.committed, "point"), plural(st.keys, "key"), plural(st.lines, "line"), st.rejected,
+                       st.seconds, rate));
 }
 
 int log_stream(Context& ctx, const LogOptions& o) {
@@ -84,24 +86,27 @@ int log_stream(Context& ctx, const LogOptions& o) {
     std::fprintf(stderr, "mlt: line %llu: %s\n", static_cast<unsigned long long>(r.line), r.reason.c_str());
   });
   core::InterruptScope interrupt;
-  core::ingest_fd(0, ing, -1, &interrupt.flag());
+  core::ingest_fd(0, ing, -1, &interrupt.flag(), false);
   auto st = ing.stats();
   report_ingest(ctx, st, "stored");
+  if (auto f = ing.fatal())
+    throw Error(ExitCode::usage, fmt::format("line {}: {}; stopped by --strict", f->line, f->reason),
+                fmt::format("the {} before it {} stored", plural(st.committed, "point"),
+                            st.committed == 1 ? "is" : "are"));
+  if (interrupt.interrupted())
+    throw Error(ExitCode::interrupted,
+                fmt::format("interrupted; {} read before it {} stored", plural(st.committed, "point"),
+                            st.committed == 1 ? "is" : "are"));
   if (ctx.global.json) {
     Json j;
     j["run"] = run.uuid;
-    j["points"] = st.points;
+    j["points"] = st.committed;
     j["keys"] = st.keys;
     j["lines"] = st.lines;
     j["rejected"] = st.rejected;
     j["seconds"] = st.seconds;
     print_json(j);
   }
-  if (auto f = ing.fatal())
-    throw Error(ExitCode::usage, fmt::format("line {}: {}; stopped by --strict", f->line, f->reason),
-                fmt::format("the {} points before it are stored", st.points));
-  if (interrupt.interrupted())
-    throw Error(ExitCode::interrupted, fmt::format("interrupted; the {} points read so far are stored", st.points));
   return 0;
 }
 

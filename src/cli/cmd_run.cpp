@@ -108,7 +108,7 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
                                on_reject("MLT_METRICS_FD"));
   std::optional<core::Pipe> stdout_pipe;
   std::optional<core::MetricsChannel> stdout_channel;
-  if (o.metrics_from_stdout) {
+  if (o.metrics_from_stdout || o.metrics_prefix != "mlt:") {  // a prefix implies the mode
     stdout_pipe.emplace();
     core::IngestOptions io = channel_opt;
     io.prefix = o.metrics_prefix;
@@ -141,9 +141,9 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
     }
     auto st = ch->stats();
     if (st.points > 0 || st.rejected > 0)
-      ctx.note(fmt::format("mlt: {} {} point{} ({} key{}), {} rejected line{}",
-                           ch == &channel ? "metrics channel:" : "stdout metrics:", st.points,
-                           st.points == 1 ? "" : "s", st.keys, st.keys == 1 ? "" : "s", st.rejected,
+      ctx.note(fmt::format("mlt: {} {} point{} stored ({} key{}), {} rejected line{}",
+                           ch == &channel ? "metrics channel:" : "stdout metrics:", st.committed,
+                           st.committed == 1 ? "" : "s", st.keys, st.keys == 1 ? "" : "s", st.rejected,
                            st.rejected == 1 ? "" : "s"));
   }
   core::RunStatus status = core::RunStatus::finished;

@@ -41,6 +41,7 @@ std::optional<std::int64_t> parse_integral(std::string_view v) {
 // Sets step/time or appends a value. Returns an error for a bad value.
 std::optional<std::string> put(ParsedLine& out, std::string_view key, std::string_view value) {
   if (key == "step" || key == "time") {
+    if ((key == "step" ? out.step : out.time_ms).has_value()) return fmt::format("'{}' given twice", key);
     auto i = parse_integral(value);
     if (!i) return fmt::format("'{}' must be an integer, got '{}'", key, shorten(value));
     if (key == "time" && *i < 0) return fmt::format("'time' must be epoch milliseconds, got '{}'", shorten(value));
@@ -106,7 +107,10 @@ LineFormat detect_format(std::string_view first) {
   first = trim(first);
   if (!first.empty() && first.front() == '{') return LineFormat::jsonl;
   if (first.find('=') != std::string_view::npos) return LineFormat::kv;
-  return LineFormat::csv;
+  if (first.find(',') != std::string_view::npos) return LineFormat::csv;
+  // one bare name is a one-column CSV header; words with spaces are a malformed kv line
+  if (first.find_first_of(" \t") == std::string_view::npos) return LineFormat::csv;
+  return LineFormat::kv;
 }
 
 std::optional<std::string> LineParser::parse(std::string_view line, ParsedLine& out) {
@@ -167,12 +171,16 @@ std::optional<std::string> LineParser::parse_csv(std::string_view line, ParsedLi
   };
   auto cells = split(line);
   if (header_.empty()) {
+    std::vector<std::string> header;
     for (auto c : cells) {
       if (c.empty()) return std::string("empty column name in the CSV header");
-      for (auto& h : header_)
+      if (c.find('=') != std::string_view::npos)
+        return fmt::format("column name '{}' in the CSV header contains '='", shorten(c));
+      for (auto& h : header)
         if (h == c) return fmt::format("column '{}' appears twice in the CSV header", shorten(c));
-      header_.emplace_back(c);
+      header.emplace_back(c);
     }
+    header_ = std::move(header);
     return std::nullopt;
   }
   if (cells.size() != header_.size())
@@ -296,15 +304,15 @@ bool Ingester::feed(std::string_view bytes) {
   return !stopped_;
 }
 
-bool Ingester::finish() {
-  if (!stopped_ && !partial_.empty() && !discarding_) line(partial_);
+bool Ingester::finish(bool take_partial) {
+  if (take_partial && !stopped_ && !partial_.empty() && !discarding_) line(partial_);
   partial_.clear();
   discarding_ = false;
   flush();
   return !stopped_;
 }
 
-void Ingester::flush() { writer_.flush(); }
+void Ingester::flush() { stats_.committed += writer_.flush(); }
 
 int Ingester::ms_until_due() const {
   if (writer_.pending() == 0) return -1;
@@ -335,7 +343,7 @@ bool tee_write(int fd, const char* p, std::size_t left) {
 
 }  // namespace
 
-void ingest_fd(int fd, Ingester& ing, int tee_fd, const std::atomic<bool>* stop) {
+void ingest_fd(int fd, Ingester& ing, int tee_fd, const std::atomic<bool>* stop, bool partial_on_stop) {
   std::vector<char> buf(1 << 16);
   bool tee_ok = tee_fd >= 0;
   // After `stop`, what is already readable is still taken (a child's last lines sit in the pipe
@@ -370,7 +378,8 @@ void ingest_fd(int fd, Ingester& ing, int tee_fd, const std::atomic<bool>* stop)
       drain_left -= static_cast<std::size_t>(n);
     }
   }
-  ing.finish();
+  // an unfinished last line is taken at the end of the input; after `stop` only if asked
+  ing.finish(!(stop && stop->load()) || partial_on_stop);
 }
 
 void discard_fd(int fd, int tee_fd, const std::atomic<bool>* stop) {

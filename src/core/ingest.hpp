@@ -65,6 +65,7 @@ struct IngestOptions {
 
 struct IngestStats {
   std::uint64_t lines = 0, points = 0, rejected = 0;
+  std::uint64_t committed = 0;   // points stored (points may exceed it when storing failed)
   std::size_t keys = 0;
   double seconds = 0;
 };
@@ -80,8 +81,8 @@ class Ingester {
   Ingester(store::Db& db, const RunRef& run, IngestOptions opt, std::function<void(const Rejection&)> on_reject);
   // Processes every complete line in `bytes`. Returns false once a strict-mode error stopped it.
   bool feed(std::string_view bytes);
-  // Processes a final line without '\n' and commits everything pending.
-  bool finish();
+  // Processes a final line without '\n' (when `take_partial`) and commits everything pending.
+  bool finish(bool take_partial = true);
   void flush();
   // Milliseconds until pending points are due for a commit; -1 when nothing is pending.
   int ms_until_due() const;
@@ -115,8 +116,11 @@ class Ingester {
 
 // Reads `fd` to its end, feeding `ing`, committing due batches while the input is idle. Bytes are
 // copied to `tee_fd` when it is >= 0. Returns when the input ends, the ingester stops, or `stop`
-// becomes true (pending points are committed in every case).
-void ingest_fd(int fd, Ingester& ing, int tee_fd = -1, const std::atomic<bool>* stop = nullptr);
+// becomes true (pending points are committed in every case). A last line without '\n' is taken
+// at the end of the input, and after `stop` only when `partial_on_stop` (an interrupt may have
+// cut it; a child that exited wrote all of it).
+void ingest_fd(int fd, Ingester& ing, int tee_fd = -1, const std::atomic<bool>* stop = nullptr,
+               bool partial_on_stop = true);
 
 // Reads `fd` until its end or `stop` and throws the bytes away (copying them to `tee_fd`): keeps a
 // child's pipe flowing after ingest failed, so the child never blocks on a full pipe.

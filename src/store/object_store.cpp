@@ -1,0 +1,459 @@
+#include "store/object_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "store/chunker.hpp"
+
+namespace mlt::store {
+namespace {
+
+constexpr std::size_t header_size = 16;
+constexpr std::size_t small_file_limit = 1024 * 1024;
+constexpr char manifest_magic[4] = {'M', 'L', 'T', 'C'};
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+[[noreturn]] void io_error(const std::string& what, const fs::path& p) {
+  int e = errno;
+  throw Error(e == ENOSPC ? ExitCode::failure : ExitCode::failure,
+              fmt::format("{} '{}': {}", what, p.string(), std::strerror(e)),
+              e == ENOSPC ? "free some disk space and retry" : "");
+}
+
+[[noreturn]] void damaged(const Digest& d, const std::string& why) {
+  throw Error(ExitCode::integrity, fmt::format("object {} is damaged: {}", d.str(), why),
+              "run 'mlt fsck' to list the damage; the object must be restored from another copy");
+}
+
+void write_all(int fd, const void* data, std::size_t n, const fs::path& p) {
+  auto* c = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, c, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      io_error("cannot write", p);
+    }
+    c += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+// Reads up to n bytes; fewer only at the end of the file.
+std::size_t read_full(int fd, void* data, std::size_t n, const fs::path& p) {
+  auto* c = static_cast<char*>(data);
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::read(fd, c + got, n - got);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      io_error("cannot read", p);
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  return got;
+}
+
+void put_u64(std::uint8_t* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+std::uint64_t get_u64(const std::uint8_t* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+struct ZstdCCtxHolder {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZstdCCtxHolder() {
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+  }
+  ~ZstdCCtxHolder() { ZSTD_freeCCtx(c); }
+};
+
+ZSTD_CCtx* cctx() {
+  thread_local ZstdCCtxHolder h;
+  return h.c;
+}
+
+// A bounded queue of chunk jobs for the put_file pipeline.
+struct Job {
+  std::shared_ptr<std::vector<std::uint8_t>> buf;
+  std::size_t offset, length, index;
+};
+
+class JobQueue {
+ public:
+  explicit JobQueue(std::size_t cap) : cap_(cap) {}
+  void push(Job j) {
+    std::unique_lock l(m_);
+    not_full_.wait(l, [&] { return q_.size() < cap_ || aborted_; });
+    q_.push_back(std::move(j));
+    not_empty_.notify_one();
+  }
+  std::optional<Job> pop() {
+    std::unique_lock l(m_);
+    not_empty_.wait(l, [&] { return !q_.empty() || closed_ || aborted_; });
+    if (aborted_ || q_.empty()) return std::nullopt;
+    Job j = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return j;
+  }
+  void close() {
+    std::lock_guard l(m_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  void abort() {
+    std::lock_guard l(m_);
+    aborted_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+  bool aborted() {
+    std::lock_guard l(m_);
+    return aborted_;
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Job> q_;
+  std::size_t cap_;
+  bool closed_ = false, aborted_ = false;
+};
+
+}  // namespace
+
+std::optional<std::vector<std::uint8_t>> maybe_compress(std::span<const std::uint8_t> data) {
+  if (data.size() < 64) return std::nullopt;
+  std::size_t probe = std::min<std::size_t>(data.size(), 64 * 1024);
+  std::vector<std::uint8_t> out(ZSTD_compressBound(data.size()));
+  if (probe < data.size()) {
+    std::size_t r = ZSTD_compress2(cctx(), out.data(), out.size(), data.data(), probe);
+    if (ZSTD_isError(r) || r > probe * 95 / 100) return std::nullopt;
+  }
+  std::size_t r = ZSTD_compress2(cctx(), out.data(), out.size(), data.data(), data.size());
+  if (ZSTD_isError(r) || r >= data.size() * 95 / 100) return std::nullopt;
+  out.resize(r);
+  return out;
+}
+
+ObjectStore::ObjectStore(fs::path objects_dir, fs::path tmp_dir)
+    : objects_(std::move(objects_dir)), tmp_(std::move(tmp_dir)) {}
+
+fs::path ObjectStore::path_of(const Digest& d) const {
+  auto h = d.hex();
+  return objects_ / h.substr(0, 2) / h.substr(2);
+}
+
+bool ObjectStore::has(const Digest& d) const {
+  struct stat st {};
+  return ::stat(path_of(d).c_str(), &st) == 0;
+}
+
+int ObjectStore::make_temp(fs::path& path) const {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()) << 32};
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    path = tmp_ / fmt::format("obj-{:016x}.tmp", rng());
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST) io_error("cannot create a temporary file in", tmp_);
+  }
+  throw Error(ExitCode::failure, fmt::format("cannot create a temporary file in '{}'", tmp_.string()));
+}
+
+std::uint64_t ObjectStore::put(const Digest& d, ObjectKind kind, std::span<const std::uint8_t> payload) {
+  fs::path final_path = path_of(d);
+  if (::utimensat(AT_FDCWD, final_path.c_str(), nullptr, 0) == 0) return 0;  // present: freshen for gc
+  std::optional<std::vector<std::uint8_t>> packed;
+  if (kind != ObjectKind::chunked) packed = maybe_compress(payload);
+  std::uint8_t h[header_size] = {'M', 'L', 'T', 'O', 1, static_cast<std::uint8_t>(kind),
+                                 static_cast<std::uint8_t>(packed ? Encoding::zstd : Encoding::raw), 0};
+  put_u64(h + 8, payload.size());
+  fs::path tmp;
+  Fd fd(make_temp(tmp));
+  struct Unlink {
+    const fs::path& p;
+    ~Unlink() { ::unlink(p.c_str()); }
+  } cleanup{tmp};
+  write_all(fd.fd, h, header_size, tmp);
+  if (packed) write_all(fd.fd, packed->data(), packed->size(), tmp);
+  else write_all(fd.fd, payload.data(), payload.size(), tmp);
+  ::fchmod(fd.fd, 0444);
+  if (::close(fd.fd) != 0) {
+    fd.fd = -1;
+    io_error("cannot write", tmp);
+  }
+  fd.fd = -1;
+  if (::mkdir(final_path.parent_path().c_str(), 0755) != 0 && errno != EEXIST)
+    io_error("cannot create", final_path.parent_path());
+  if (::link(tmp.c_str(), final_path.c_str()) != 0 && errno != EEXIST) io_error("cannot store object", final_path);
+  return header_size + (packed ? packed->size() : payload.size());
+}
+
+Digest ObjectStore::put_blob(std::string_view content, ObjectKind kind) {
+  Digest d = sha256(content);
+  put(d, kind, {reinterpret_cast<const std::uint8_t*>(content.data()), content.size()});
+  return d;
+}
+
+StoredFile ObjectStore::put_file(const fs::path& path, std::atomic<std::uint64_t>* progress) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.fd < 0) io_error("cannot open", path);
+  struct stat st {};
+  if (::fstat(fd.fd, &st) != 0) io_error("cannot stat", path);
+  if (!S_ISREG(st.st_mode))
+    throw Error(ExitCode::usage, fmt::format("'{}' is not a regular file", path.string()));
+  ::posix_fadvise(fd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  StoredFile out;
+
+  if (static_cast<std::uint64_t>(st.st_size) <= small_file_limit) {
+    std::vector<std::uint8_t> data(static_cast<std::size_t>(st.st_size) + 1);
+    std::size_t n = read_full(fd.fd, data.data(), data.size(), path);
+    if (n > small_file_limit) goto large;  // it grew while we looked: take the general path
+    data.resize(n);
+    out.digest = sha256(data.data(), n);
+    out.size = n;
+    out.new_bytes = put(out.digest, ObjectKind::blob, data);
+    if (progress) *progress += n;
+    return out;
+  }
+large:
+  if (::lseek(fd.fd, 0, SEEK_SET) != 0) io_error("cannot read", path);
+  {
+    constexpr std::size_t segment = 8 * 1024 * 1024;
+    JobQueue queue(4);
+    std::mutex m;
+    std::vector<ChunkRef> chunks;
+    std::exception_ptr failure;
+    std::atomic<std::uint64_t> written{0};
+    auto worker = [&] {
+      try {
+        while (auto job = queue.pop()) {
+          const std::uint8_t* p = job->buf->data() + job->offset;
+          Digest d = sha256(p, job->length);
+          written += put(d, ObjectKind::blob, {p, job->length});
+          std::lock_guard l(m);
+          chunks[job->index] = {d, job->length};
+        }
+      } catch (...) {
+        std::lock_guard l(m);
+        if (!failure) failure = std::current_exception();
+        queue.abort();
+      }
+    };
+    unsigned n_workers = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> workers;
+    for (unsigned i = 0; i < n_workers; ++i) workers.emplace_back(worker);
+    Sha256 whole;
+    try {
+      auto buf = std::make_shared<std::vector<std::uint8_t>>(segment);
+      std::size_t have = 0, pos = 0, index = 0;
+      bool eof = false;
+      while (!eof && !queue.aborted()) {
+        std::size_t n = read_full(fd.fd, buf->data() + have, buf->size() - have, path);
+        eof = have + n < buf->size();
+        whole.update(buf->data() + have, n);
+        if (progress) *progress += n;
+        have += n;
+        out.size += n;
+        while (pos < have) {
+          std::size_t cut = find_cut(buf->data() + pos, have - pos, eof);
+          if (cut == 0) break;
+          {
+            std::lock_guard l(m);
+            chunks.push_back({});
+          }
+          queue.push({buf, pos, cut, index++});
+          pos += cut;
+        }
+        if (!eof) {  // carry the unfinished chunk over to a fresh buffer
+          auto next = std::make_shared<std::vector<std::uint8_t>>(segment);
+          std::memcpy(next->data(), buf->data() + pos, have - pos);
+          have -= pos;
+          pos = 0;
+          buf = std::move(next);
+        }
+      }
+    } catch (...) {
+      std::lock_guard l(m);
+      if (!failure) failure = std::current_exception();
+      queue.abort();
+    }
+    queue.close();
+    for (auto& t : workers) t.join();
+    if (failure) std::rethrow_exception(failure);
+    out.digest = whole.finish();
+    out.new_bytes = written;
+    // the manifest
+    std::vector<std::uint8_t> mf(24 + chunks.size() * 40 + 32);
+    std::memcpy(mf.data(), manifest_magic, 4);
+    mf[4] = 1;
+    put_u64(mf.data() + 8, out.size);
+    put_u64(mf.data() + 16, chunks.size());
+    std::size_t off = 24;
+    for (auto& c : chunks) {
+      std::memcpy(mf.data() + off, c.digest.bytes.data(), 32);
+      put_u64(mf.data() + off + 32, c.size);
+      off += 40;
+    }
+    Digest check = sha256(mf.data(), off);
+    std::memcpy(mf.data() + off, check.bytes.data(), 32);
+    out.new_bytes += put(out.digest, ObjectKind::chunked, mf);
+  }
+  return out;
+}
+
+ObjectHeader ObjectStore::header(const Digest& d) const {
+  fs::path p = path_of(d);
+  Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.fd < 0) {
+    if (errno == ENOENT) throw Error(ExitCode::integrity, fmt::format("object {} is missing", d.str()),
+                                     "run 'mlt fsck' to list the damage");
+    io_error("cannot open", p);
+  }
+  std::uint8_t h[header_size];
+  if (read_full(fd.fd, h, header_size, p) != header_size) damaged(d, "truncated header");
+  if (std::memcmp(h, "MLTO", 4) != 0) damaged(d, "not an mlt object");
+  if (h[4] != 1) damaged(d, fmt::format("unknown format version {}", h[4]));
+  if (h[5] < 1 || h[5] > 3) damaged(d, fmt::format("unknown kind {}", h[5]));
+  if (h[6] > 1) damaged(d, fmt::format("unknown encoding {}", h[6]));
+  struct stat st {};
+  ::fstat(fd.fd, &st);
+  ObjectHeader oh{static_cast<ObjectKind>(h[5]), static_cast<Encoding>(h[6]), get_u64(h + 8),
+                  static_cast<std::uint64_t>(st.st_size)};
+  if (oh.encoding == Encoding::raw && oh.stored != header_size + oh.size)
+    damaged(d, fmt::format("size {} does not match its header ({})", oh.stored - header_size, oh.size));
+  return oh;
+}
+
+// Reads the payload of an object, decompressed, checked against the header and zstd's checksum.
+static std::vector<std::uint8_t> load_payload(const ObjectStore& s, const Digest& d, ObjectHeader& oh) {
+  oh = s.header(d);
+  fs::path p = s.path_of(d);
+  Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.fd < 0) io_error("cannot open", p);
+  std::vector<std::uint8_t> raw(oh.stored);
+  if (read_full(fd.fd, raw.data(), raw.size(), p) != raw.size()) damaged(d, "truncated");
+  if (oh.encoding == Encoding::raw) {
+    raw.erase(raw.begin(), raw.begin() + header_size);
+    return raw;
+  }
+  const std::uint8_t* frame = raw.data() + header_size;
+  std::size_t frame_size = raw.size() - header_size;
+  unsigned long long content = ZSTD_getFrameContentSize(frame, frame_size);
+  if (content != oh.size) damaged(d, "compressed size does not match its header");
+  std::vector<std::uint8_t> out(oh.size);
+  std::size_t r = ZSTD_decompress(out.data(), out.size(), frame, frame_size);
+  if (ZSTD_isError(r) || r != oh.size) damaged(d, fmt::format("cannot decompress ({})", ZSTD_getErrorName(r)));
+  return out;
+}
+
+std::string ObjectStore::read(const Digest& d) const {
+  ObjectHeader oh{};
+  auto data = load_payload(*this, d, oh);
+  if (oh.kind == ObjectKind::chunked) damaged(d, "expected a blob or tree, found a chunked file");
+  if (sha256(data.data(), data.size()) != d) damaged(d, "content does not match its name");
+  return std::string(reinterpret_cast<const char*>(data.data()), data.size());
+}
+
+std::vector<ChunkRef> ObjectStore::manifest(const Digest& d) const {
+  ObjectHeader oh{};
+  auto mf = load_payload(*this, d, oh);
+  if (oh.kind != ObjectKind::chunked) damaged(d, "expected a chunked file");
+  if (mf.size() < 56 || std::memcmp(mf.data(), manifest_magic, 4) != 0 || mf[4] != 1) damaged(d, "bad manifest");
+  std::uint64_t count = get_u64(mf.data() + 16);
+  if (count > (mf.size() - 56) / 40 || mf.size() != 24 + count * 40 + 32) damaged(d, "bad manifest length");
+  Digest check = sha256(mf.data(), mf.size() - 32);
+  if (std::memcmp(check.bytes.data(), mf.data() + mf.size() - 32, 32) != 0) damaged(d, "manifest checksum mismatch");
+  std::vector<ChunkRef> out;
+  std::uint64_t total = 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    ChunkRef c;
+    std::memcpy(c.digest.bytes.data(), mf.data() + 24 + i * 40, 32);
+    c.size = get_u64(mf.data() + 24 + i * 40 + 32);
+    total += c.size;
+    out.push_back(c);
+  }
+  if (total != get_u64(mf.data() + 8)) damaged(d, "manifest sizes do not add up");
+  return out;
+}
+
+void ObjectStore::read_file(const Digest& d,
+                            const std::function<void(const std::uint8_t*, std::size_t)>& sink) const {
+  ObjectHeader oh = header(d);
+  if (oh.kind != ObjectKind::chunked) {
+    std::string s = read(d);
+    sink(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+    return;
+  }
+  Sha256 whole;
+  for (auto& c : manifest(d)) {
+    std::string s = read(c.digest);
+    if (s.size() != c.size) damaged(c.digest, "chunk size does not match the manifest");
+    whole.update(s.data(), s.size());
+    sink(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  }
+  if (whole.finish() != d) damaged(d, "the chunks do not add up to the file's digest");
+}
+
+std::optional<std::string> ObjectStore::verify(const Digest& d) const {
+  try {
+    ObjectHeader oh = header(d);
+    if (oh.kind == ObjectKind::chunked) read_file(d, [](const std::uint8_t*, std::size_t) {});
+    else read(d);
+    return std::nullopt;
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+}
+
+void ObjectStore::sync() const {
+  Fd fd(::open(objects_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.fd < 0) io_error("cannot open", objects_);
+  if (::syncfs(fd.fd) != 0) io_error("cannot sync", objects_);
+}
+
+void ObjectStore::for_each(const std::function<void(const Digest&, const fs::path&, std::uint64_t,
+                                                    fs::file_time_type)>& fn) const {
+  std::error_code ec;
+  for (auto& shard : fs::directory_iterator(objects_, ec)) {
+    auto sname = shard.path().filename().string();
+    if (sname.size() != 2 || !shard.is_directory(ec)) continue;
+    for (auto& f : fs::directory_iterator(shard.path(), ec)) {
+      auto d = Digest::parse(sname + f.path().filename().string());
+      if (!d || !f.is_regular_file(ec)) continue;
+      fn(*d, f.path(), f.file_size(ec), f.last_write_time(ec));
+    }
+  }
+}
+
+}  // namespace mlt::store
