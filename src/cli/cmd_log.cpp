@@ -3,6 +3,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "cli/progress.hpp"
+#include "core/artifacts.hpp"
 #include "core/ingest.hpp"
 #include "core/interrupt.hpp"
 #include "core/metrics.hpp"
@@ -16,7 +18,48 @@ struct LogOptions {
   std::string run, file, step, time;
   std::string format = "auto";
   bool strict = false;
+  std::vector<std::string> paths;
+  std::string as;
 };
+
+std::uint64_t bytes_below(const std::filesystem::path& p) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(std::filesystem::symlink_status(p, ec)))
+    return std::filesystem::is_regular_file(std::filesystem::symlink_status(p, ec)) ? std::filesystem::file_size(p, ec) : 0;
+  std::uint64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(p, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  return total;
+}
+
+int log_artifact(Context& ctx, const LogOptions& o) {
+  if (o.paths.empty()) throw Error(ExitCode::usage, "no paths given", "name files or directories to add");
+  auto run = core::resolve_log_target(ctx.db(), o.run);
+  std::vector<std::filesystem::path> sources(o.paths.begin(), o.paths.end());
+  std::uint64_t total = 0;
+  for (auto& s : sources) total += bytes_below(s);
+  core::AddStats st;
+  core::AddOptions ao;
+  Progress progress(ctx, "add", total);
+  ao.progress = progress.counter();
+  ao.warn = [&ctx](const std::string& m) { ctx.warn(m); };
+  auto root = core::log_artifacts(ctx.project(), run, sources, o.as.empty() ? std::nullopt : std::optional(o.as), st, ao);
+  if (ctx.global.json) {
+    Json j;
+    j["run"] = run.uuid;
+    j["artifacts"] = root.str();
+    j["files"] = st.files;
+    j["bytes"] = st.bytes;
+    j["read_bytes"] = st.hashed;
+    j["new_bytes"] = st.new_bytes;
+    print_json(j);
+  } else {
+    ctx.note(fmt::format("added {} file{} ({}), {} new in the store", st.files, st.files == 1 ? "" : "s",
+                         human_bytes(st.bytes), human_bytes(st.new_bytes)));
+  }
+  return 0;
+}
 
 int log_param(Context& ctx, const LogOptions& o) {
   std::vector<core::KeyValue> params;
@@ -136,6 +179,13 @@ void add_log_commands(CLI::App& root, Context& ctx) {
   t->add_option("pairs", o->pairs, "Tags as K=V.")->type_name("K=V");
   t->add_option("--run", o->run, run_help)->type_name("RUN");
   t->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_tag(ctx, *o); }); });
+
+  auto* a = grp->add_subcommand("artifact", "Store files or directories as artifacts of a run (symlinks kept as links).");
+  a->add_option("paths", o->paths, "Files or directories to add.")->type_name("PATH");
+  a->add_option("--as", o->as, "Store at DEST in the run's artifacts (with several PATHs: inside DEST).")
+      ->type_name("DEST");
+  a->add_option("--run", o->run, run_help)->type_name("RUN");
+  a->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_artifact(ctx, *o); }); });
 
   auto* st = grp->add_subcommand("stream", "Read metric lines from stdin (kv, jsonl or csv) and store them in batches.");
   st->add_option("--format", o->format, "auto (by the first line, default), kv, jsonl or csv.")->type_name("FORMAT");

@@ -8,6 +8,8 @@ static constexpr CommandGroup groups[] = {
     {"run", add_run_commands},
     {"log", add_log_commands},
     {"runs", add_runs_commands},
+    {"artifact", add_artifact_commands},
+    {"store", add_store_commands},
 };
 
 std::span<const CommandGroup> command_groups() { return groups; }

@@ -21,5 +21,7 @@ void add_exp_commands(CLI::App& root, Context& ctx);
 void add_run_commands(CLI::App& root, Context& ctx);
 void add_log_commands(CLI::App& root, Context& ctx);
 void add_runs_commands(CLI::App& root, Context& ctx);     // runs, metrics
+void add_artifact_commands(CLI::App& root, Context& ctx);
+void add_store_commands(CLI::App& root, Context& ctx);    // fsck, gc, du
 
 }  // namespace mlt::cli

@@ -58,7 +58,7 @@ int lock_timeout_ms() {
 }
 
 Project::Project(fs::path dir, std::unique_ptr<store::Db> db)
-    : root_(dir.parent_path()), dir_(std::move(dir)), db_(std::move(db)) {}
+    : root_(dir.parent_path()), dir_(dir), db_(std::move(db)), objects_(dir / "objects", dir / "tmp") {}
 
 std::optional<fs::path> Project::find(const fs::path& start) {
   if (const char* env = std::getenv("MLT_DIR"); env && *env) {

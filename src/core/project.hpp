@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "store/db.hpp"
+#include "store/object_store.hpp"
 
 namespace mlt::core {
 
@@ -30,6 +31,7 @@ class Project {
   const fs::path& root() const { return root_; }     // the folder that holds .mlt/
   const fs::path& dir() const { return dir_; }       // .mlt/ itself
   store::Db& db() { return *db_; }
+  store::ObjectStore& objects() { return objects_; }
   // Another connection to the same database (for a second thread).
   std::unique_ptr<store::Db> connect() const;
 
@@ -37,6 +39,7 @@ class Project {
   Project(fs::path dir, std::unique_ptr<store::Db> db);
   fs::path root_, dir_;
   std::unique_ptr<store::Db> db_;
+  store::ObjectStore objects_;
 };
 
 }  // namespace mlt::core

@@ -92,8 +92,30 @@ CREATE TABLE metric_summary(
 CREATE INDEX metric_summary_by_key ON metric_summary(key_id, last_value);
 )sql";
 
+// Schema v2: run artifacts and the stat cache.
+//  - runs.artifacts is the digest (64 hex) of the tree holding the run's artifacts, NULL when none.
+//  - file_cache remembers the digest of a file by (path, size, mtime, ctime, inode), like git's
+//    index, so that adding an unchanged file again does not read it. path is relative to the
+//    project root when the file is inside the project, absolute otherwise (a cache only: a moved
+//    project merely misses). checked_ns is when the digest was computed: an entry whose mtime is
+//    not clearly older than that may have changed within the clock's granularity and is re-read.
+constexpr const char* v2 = R"sql(
+ALTER TABLE runs ADD COLUMN artifacts TEXT CHECK (artifacts IS NULL OR length(artifacts) = 64);
+
+CREATE TABLE file_cache(
+  path       TEXT PRIMARY KEY,
+  size       INTEGER NOT NULL,
+  mtime_ns   INTEGER NOT NULL,
+  ctime_ns   INTEGER NOT NULL,
+  inode      INTEGER NOT NULL,
+  digest     TEXT NOT NULL,
+  checked_ns INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql";
+
 constexpr store::Migration migrations[] = {
     {"experiments, runs, params, tags, metrics", v1},
+    {"run artifacts, stat cache", v2},
 };
 
 }  // namespace

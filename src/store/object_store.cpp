@@ -179,6 +179,10 @@ bool ObjectStore::has(const Digest& d) const {
   return ::stat(path_of(d).c_str(), &st) == 0;
 }
 
+bool ObjectStore::touch(const Digest& d) const {
+  return ::utimensat(AT_FDCWD, path_of(d).c_str(), nullptr, 0) == 0 || has(d);
+}
+
 int ObjectStore::make_temp(fs::path& path) const {
   thread_local std::mt19937_64 rng{std::random_device{}() ^ static_cast<std::uint64_t>(::getpid()) << 32};
   for (int attempt = 0; attempt < 100; ++attempt) {

@@ -60,6 +60,8 @@ class ObjectStore {
 
   fs::path path_of(const Digest& d) const;
   bool has(const Digest& d) const;
+  // Refreshes the mtime of an existing object (see put); false when it is missing.
+  bool touch(const Digest& d) const;
 
   // Stores a payload under `d` (the caller computed it) unless present. An existing object gets
   // its mtime refreshed, so that `gc` counts it as young while its new reference is committed.

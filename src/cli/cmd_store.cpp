@@ -1,0 +1,108 @@
+// mlt fsck, mlt gc, mlt du
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "cli/progress.hpp"
+#include "core/maintenance.hpp"
+
+namespace mlt::cli {
+namespace {
+
+struct StoreOptions {
+  bool full = false, dry_run = false;
+  std::string grace = "14d";
+};
+
+int fsck(Context& ctx, const StoreOptions& o) {
+  auto r = core::fsck(ctx.project(), o.full);
+  bool ok = r.damage.empty() && r.database == "ok";
+  if (ctx.global.json) {
+    Json j;
+    j["ok"] = ok;
+    j["full"] = o.full;
+    j["database"] = r.database;
+    j["objects_checked"] = r.objects_checked;
+    j["bytes_checked"] = r.bytes_checked;
+    j["damage"] = Json::array();
+    for (auto& d : r.damage) j["damage"].push_back({{"object", d.object}, {"problem", d.problem}, {"referenced_by", d.referenced_by}});
+    print_json(j);
+  } else {
+    for (auto& d : r.damage)
+      std::fprintf(stderr, "mlt: damaged: %s\n  problem: %s\n  referenced by: %s\n", d.object.c_str(),
+                   d.problem.c_str(), d.referenced_by.c_str());
+    if (r.database != "ok") std::fprintf(stderr, "mlt: database check: %s\n", r.database.c_str());
+    ctx.note(fmt::format("checked {} object{} ({}){}: {}", r.objects_checked, r.objects_checked == 1 ? "" : "s",
+                         human_bytes(r.bytes_checked), o.full ? ", re-hashed" : "",
+                         ok ? "no damage" : fmt::format("{} problem{}", r.damage.size() + (r.database != "ok"),
+                                                        r.damage.size() + (r.database != "ok") == 1 ? "" : "s")));
+  }
+  if (!ok)
+    throw Error(ExitCode::integrity, "the store is damaged",
+                "objects can be restored from another copy of the project; 'mlt fsck --full' re-hashes everything");
+  return 0;
+}
+
+int gc(Context& ctx, const StoreOptions& o) {
+  auto r = core::gc(ctx.project(), core::parse_duration(o.grace), o.dry_run);
+  if (ctx.global.json) {
+    Json j;
+    j["dry_run"] = o.dry_run;
+    j["removed"] = r.removed;
+    j["removed_bytes"] = r.removed_bytes;
+    j["kept"] = r.kept;
+    j["kept_bytes"] = r.kept_bytes;
+    j["young"] = r.young;
+    j["temp_removed"] = r.temp_removed;
+    print_json(j);
+  } else {
+    ctx.note(fmt::format("{} {} unreferenced object{} ({}); kept {} ({}) and {} younger than {}",
+                         o.dry_run ? "would remove" : "removed", r.removed, r.removed == 1 ? "" : "s",
+                         human_bytes(r.removed_bytes), r.kept, human_bytes(r.kept_bytes), r.young, o.grace));
+  }
+  return 0;
+}
+
+int du(Context& ctx) {
+  auto r = core::du(ctx.project());
+  double dedup = r.unique ? static_cast<double>(r.logical) / static_cast<double>(r.unique) : 1.0;
+  double compression = r.stored ? static_cast<double>(r.unique) / static_cast<double>(r.stored) : 1.0;
+  if (ctx.global.json) {
+    Json j;
+    j["logical_bytes"] = r.logical;
+    j["unique_bytes"] = r.unique;
+    j["stored_bytes"] = r.stored;
+    j["unreferenced_bytes"] = r.unreferenced;
+    j["objects"] = r.objects;
+    j["dedup_ratio"] = dedup;
+    j["compression_ratio"] = compression;
+    print_json(j);
+    return 0;
+  }
+  std::printf("logical       %s  (every referenced file, counted per reference)\n", human_bytes(r.logical).c_str());
+  std::printf("unique        %s  (distinct contents; dedup ratio %.2f)\n", human_bytes(r.unique).c_str(), dedup);
+  std::printf("stored        %s  in %llu objects (compression ratio %.2f)\n", human_bytes(r.stored).c_str(),
+              static_cast<unsigned long long>(r.objects), compression);
+  std::printf("unreferenced  %s  (removed by 'mlt gc' after the grace period)\n", human_bytes(r.unreferenced).c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_store_commands(CLI::App& root, Context& ctx) {
+  auto o = std::make_shared<StoreOptions>();
+  auto* f = root.add_subcommand("fsck", "Check that every object the database references is present and intact.");
+  f->add_flag("--full", o->full, "Re-read and re-hash every object (slow), and run SQLite's integrity_check.");
+  f->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return fsck(ctx, *o); }); });
+
+  auto* g = root.add_subcommand("gc", "Remove objects that nothing references and that are older than the grace period.");
+  g->add_flag("-n,--dry-run", o->dry_run, "Report what would be removed; remove nothing.");
+  g->add_option("--grace", o->grace, "Keep unreferenced objects younger than this (default 14d; s, m, h, d, w).")
+      ->type_name("DURATION");
+  g->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return gc(ctx, *o); }); });
+
+  auto* d = root.add_subcommand("du", "Show logical and stored bytes, and the dedup and compression ratios.");
+  d->callback([&ctx] { ctx.select(Needs::project, [&ctx] { return du(ctx); }); });
+}
+
+}  // namespace mlt::cli

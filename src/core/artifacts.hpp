@@ -1,0 +1,60 @@
+// Run artifacts: files and directories snapshotted into the object store as trees, one tree per
+// run (runs.artifacts), and restored from it. Adds use the stat cache (file_cache) so unchanged
+// files are not read again, hash and compress on every core, and make the new objects durable
+// once (one syncfs) before the database row that references them is committed.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/project.hpp"
+#include "core/runs.hpp"
+#include "core/tree.hpp"
+
+namespace mlt::core {
+
+struct AddStats {
+  std::uint64_t files = 0, dirs = 0, links = 0, skipped = 0;
+  std::uint64_t bytes = 0;        // logical bytes of the files added
+  std::uint64_t hashed = 0;       // bytes actually read (not served by the stat cache)
+  std::uint64_t new_bytes = 0;    // bytes of new object files
+};
+
+struct AddOptions {
+  std::atomic<std::uint64_t>* progress = nullptr;                 // bytes read so far
+  std::function<void(const std::string&)> warn;                   // skipped special files etc.
+};
+
+// Snapshots a file, directory or symlink (stored as a link, never followed) into the store.
+// Durability is the caller's: call project.objects().sync() before committing references.
+TreeEntry snapshot(Project& p, const std::filesystem::path& src, AddStats& stats, const AddOptions& opt);
+
+// `mlt log artifact`: adds each source at DEST (or its base name) in the run's tree. With
+// several sources, DEST is a directory holding them. Returns the new root.
+store::Digest log_artifacts(Project& p, const RunRef& run, const std::vector<std::filesystem::path>& sources,
+                            const std::optional<std::string>& dest, AddStats& stats, const AddOptions& opt);
+
+std::optional<store::Digest> artifact_root(store::Db& db, const RunRef& run);
+// The entry at PATH ("" for the root) of the run's artifacts; exit 4 when it does not exist.
+TreeEntry artifact_entry(Project& p, const RunRef& run, const std::string& path);
+
+struct RestoreOptions {
+  bool force = false;   // replace existing files
+  std::atomic<std::uint64_t>* progress = nullptr;
+  std::function<void(const std::string&)> warn;
+};
+// Writes an entry (file, directory or link) at `dest`, every byte verified first: a file is
+// written to a temporary name and renamed into place only when its digest checked out; a new
+// directory is built under a temporary name and renamed at the end. Never follows a symlink in
+// the destination, and never creates one that points outside it. Existing files: exit 5 unless
+// `force`.
+void restore(Project& p, const TreeEntry& entry, const std::filesystem::path& dest, const RestoreOptions& opt);
+
+// A run's artifact as a URI: runs:/RUN/PATH -> {RUN, PATH}; nullopt when `s` is not one.
+std::optional<std::pair<std::string, std::string>> parse_runs_uri(const std::string& s);
+
+}  // namespace mlt::core
