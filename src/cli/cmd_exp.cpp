@@ -61,13 +61,15 @@ int exp_ls(Context& ctx, const ExpOptions& o) {
 
 int exp_rename(Context& ctx, const ExpOptions& o) {
   core::rename_experiment(ctx.db(), o.name, o.new_name);
-  ctx.note(fmt::format("renamed experiment '{}' to '{}'", o.name, o.new_name));
+  if (ctx.global.json) print_json(experiment_json(core::get_experiment(ctx.db(), o.new_name)));
+  else ctx.note(fmt::format("renamed experiment '{}' to '{}'", o.name, o.new_name));
   return 0;
 }
 
 int exp_set_deleted(Context& ctx, const ExpOptions& o, bool deleted) {
   bool changed = core::set_experiment_deleted(ctx.db(), o.name, deleted);
-  if (!changed)
+  if (ctx.global.json) print_json(experiment_json(core::get_experiment(ctx.db(), o.name)));
+  else if (!changed)
     ctx.note(fmt::format("experiment '{}' is already {}", o.name, deleted ? "deleted" : "active"));
   else
     ctx.note(fmt::format("{} experiment '{}'", deleted ? "deleted" : "restored", o.name));
@@ -88,8 +90,8 @@ void add_exp_commands(CLI::App& root, Context& ctx) {
   c->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return exp_create(ctx, *o); }); });
 
   auto* l = grp->add_subcommand("ls", "List experiments with their number of runs.");
-  l->add_flag("--all", o->all, "Include deleted experiments.");
-  l->add_flag("--deleted", o->deleted, "List only deleted experiments.");
+  auto* all = l->add_flag("--all", o->all, "Include deleted experiments.");
+  l->add_flag("--deleted", o->deleted, "List only deleted experiments.")->excludes(all);
   l->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return exp_ls(ctx, *o); }); });
 
   auto* r = grp->add_subcommand("rename", "Rename experiment NAME to NEW; its runs follow.");

@@ -18,6 +18,7 @@ struct LogOptions {
   std::string run, file, step, time;
   std::string format = "auto";
   bool strict = false;
+  bool step_given = false, time_given = false;   // --step "" is an error, not "no step"
   std::vector<std::string> paths;
   std::string as;
 };
@@ -68,6 +69,13 @@ int log_param(Context& ctx, const LogOptions& o) {
   if (params.empty()) throw Error(ExitCode::usage, "no params given", "write K=V pairs or -f FILE");
   auto run = core::resolve_log_target(ctx.db(), o.run);
   core::log_params(ctx.db(), run, params);
+  if (ctx.global.json) {
+    Json j;
+    j["run"] = run.uuid;
+    j["params"] = Json::object();
+    for (auto& [k, v] : params) j["params"][k] = v;
+    print_json(j);
+  }
   return 0;
 }
 
@@ -83,17 +91,29 @@ int log_metric(Context& ctx, const LogOptions& o) {
     values.emplace_back(k, *d);
   }
   std::optional<std::int64_t> step, time;
-  if (!o.step.empty()) {
+  if (o.step_given) {
     step = core::parse_int64(o.step);
     if (!step) throw Error(ExitCode::usage, fmt::format("--step '{}' is not an integer", o.step));
   }
-  if (!o.time.empty()) {
+  if (o.time_given) {
     time = core::parse_int64(o.time);
     if (!time || *time < 0)
       throw Error(ExitCode::usage, fmt::format("--time '{}' is not epoch milliseconds", o.time));
   }
   auto run = core::resolve_log_target(ctx.db(), o.run);
-  core::log_metrics(ctx.db(), run, values, step, time);
+  auto used = core::log_metrics(ctx.db(), run, values, step, time);
+  if (ctx.global.json) {
+    Json j;
+    j["run"] = run.uuid;
+    j["step"] = used;
+    j["metrics"] = Json::object();
+    for (auto& [k, v] : values) {
+      Json x;
+      put_number(x, "value", v);
+      j["metrics"][k] = x;
+    }
+    print_json(j);
+  }
   return 0;
 }
 
@@ -103,6 +123,13 @@ int log_tag(Context& ctx, const LogOptions& o) {
   for (auto& p : o.pairs) tags.push_back(core::parse_kv(p, "tag"));
   auto run = core::resolve_log_target(ctx.db(), o.run);
   core::log_tags(ctx.db(), run, tags);
+  if (ctx.global.json) {
+    Json j;
+    j["run"] = run.uuid;
+    j["tags"] = Json::object();
+    for (auto& [k, v] : tags) j["tags"][k] = v;
+    print_json(j);
+  }
   return 0;
 }
 
@@ -129,7 +156,7 @@ int log_stream(Context& ctx, const LogOptions& o) {
     std::fprintf(stderr, "mlt: line %llu: %s\n", static_cast<unsigned long long>(r.line), r.reason.c_str());
   });
   core::InterruptScope interrupt;
-  core::ingest_fd(0, ing, -1, &interrupt.flag(), false);
+  core::ingest_fd(0, ing, {}, &interrupt.flag(), false);
   auto st = ing.stats();
   report_ingest(ctx, st, "stored");
   if (auto f = ing.fatal())
@@ -170,10 +197,15 @@ void add_log_commands(CLI::App& root, Context& ctx) {
 
   auto* m = grp->add_subcommand("metric", "Log metric values K=V at one step (nan, inf and -inf are kept).");
   m->add_option("pairs", o->pairs, "Metrics as K=V, V a number.")->type_name("K=V");
-  m->add_option("--step", o->step, "The step (default: one past the last step of these keys).")->type_name("N");
-  m->add_option("--time", o->time, "The time in epoch milliseconds (default: now).")->type_name("MS");
+  auto* step = m->add_option("--step", o->step, "The step (default: one past the last step of these keys).")
+                   ->type_name("N");
+  auto* time = m->add_option("--time", o->time, "The time in epoch milliseconds (default: now).")->type_name("MS");
   m->add_option("--run", o->run, run_help)->type_name("RUN");
-  m->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_metric(ctx, *o); }); });
+  m->callback([&ctx, o, step, time] {
+    o->step_given = step->count() > 0;
+    o->time_given = time->count() > 0;
+    ctx.select(Needs::project, [&ctx, o] { return log_metric(ctx, *o); });
+  });
 
   auto* t = grp->add_subcommand("tag", "Set tags K=V; a tag may be set again to a new value.");
   t->add_option("pairs", o->pairs, "Tags as K=V.")->type_name("K=V");

@@ -6,8 +6,10 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/artifacts.hpp"
 #include "core/channel.hpp"
 #include "core/child.hpp"
 #include "core/clock.hpp"
@@ -20,12 +22,12 @@ namespace {
 struct RunOptions {
   std::string experiment, name, parent, run, status, new_name, text;
   std::vector<std::string> params, tags, command;
-  bool no_git = false, export_env = false, metrics_from_stdout = false;
+  bool no_git = false, no_capture = false, export_env = false, metrics_from_stdout = false;
   std::string metrics_prefix = "mlt:";
 };
 
 // What every new run records about where it started: user, host, working directory, git state.
-core::NewRun new_run_spec(Context& ctx, const RunOptions& o) {
+core::NewRun new_run_spec(Context& ctx, const RunOptions& o, std::string* git_diff = nullptr) {
   core::NewRun spec;
   spec.experiment = o.experiment;
   spec.name = o.name;
@@ -52,10 +54,12 @@ core::NewRun new_run_spec(Context& ctx, const RunOptions& o) {
   if (!o.no_git) {
     auto g = core::git_state(cwd);
     if (g.state) {
-      spec.tags.emplace_back("mlt.git.commit", g.state->commit);
-      spec.tags.emplace_back("mlt.git.branch", g.state->branch);
-      spec.tags.emplace_back("mlt.git.remote", g.state->remote_url);
+      for (auto& [k, v] : {std::pair<const char*, const std::string&>{"mlt.git.commit", g.state->commit},
+                           {"mlt.git.branch", g.state->branch},
+                           {"mlt.git.remote", g.state->remote_url}})
+        if (!v.empty()) spec.tags.emplace_back(k, v);
       spec.tags.emplace_back("mlt.git.dirty", g.state->dirty ? "true" : "false");
+      if (git_diff) *git_diff = g.state->diff;
     } else if (g.why_not != "not a git repository") {
       ctx.warn(fmt::format("git state not recorded: {}", g.why_not));
     }
@@ -71,6 +75,19 @@ core::RunRef run_or_env(Context& ctx, const std::string& ref) {
   return core::resolve_run(ctx.db(), r);
 }
 
+// A capture file in .mlt/tmp for one of the child's outputs, removed at the end.
+struct CaptureFile {
+  std::filesystem::path path;
+  int fd = -1;
+  CaptureFile(const std::filesystem::path& dir, const char* name) : path(dir / name) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw Error(ExitCode::failure, fmt::format("cannot create '{}'", path.string()));
+  }
+  ~CaptureFile() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string>& cmd) {
   if (cmd.empty())
     throw Error(ExitCode::usage, "no command to run", "write 'mlt run [OPTIONS] -- CMD [ARG]...'");
@@ -81,7 +98,8 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
     throw Error(exists ? ExitCode{126} : ExitCode{127}, fmt::format("cannot run '{}': {}", cmd[0], why),
                 "check the command name and PATH; no run was recorded");
   }
-  auto spec = new_run_spec(ctx, o);
+  std::string git_diff;
+  auto spec = new_run_spec(ctx, o, &git_diff);
   spec.tags.emplace_back("mlt.source.command", core::shell_quote(cmd));
   auto created = core::create_run(ctx.db(), spec);
   if (created.created_experiment) ctx.note(fmt::format("mlt: created experiment '{}'", created.experiment));
@@ -92,59 +110,115 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
                                                           {"MLT_EXE", core::self_exe()}};
   if (std::getenv("MLT_DIR") == nullptr) env.emplace_back("MLT_DIR", ctx.project().dir().string());
 
-  // The metrics channel: a pipe whose write end the child inherits as MLT_METRICS_FD.
+  // Captured output goes to files in a private folder of .mlt/tmp, stored as artifacts at the end.
+  std::filesystem::path capture_dir = ctx.project().objects().tmp_dir() / fmt::format("run-{}", created.ref.uuid);
+  struct RemoveDir {
+    std::filesystem::path p;
+    ~RemoveDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(p, ec);
+    }
+  } remove_capture{capture_dir};
+  std::optional<CaptureFile> out_file, err_file;
+  if (!o.no_capture) {
+    if (::mkdir(capture_dir.c_str(), 0700) != 0)
+      throw Error(ExitCode::failure, fmt::format("cannot create '{}'", capture_dir.string()));
+    out_file.emplace(capture_dir, "stdout.txt");
+    err_file.emplace(capture_dir, "stderr.txt");
+  }
+
   auto on_reject = [](const char* what) {
     return [what](const core::Rejection& r) {
       std::fprintf(stderr, "mlt: %s line %llu: %s\n", what, static_cast<unsigned long long>(r.line), r.reason.c_str());
     };
   };
+  // The metrics channel: a pipe whose write end the child gets as fd 3 (a single digit, which
+  // every shell can redirect to), named by MLT_METRICS_FD.
   core::Pipe metrics_pipe;
-  int child_fd = ::fcntl(metrics_pipe.write, F_DUPFD, 3);  // a copy without close-on-exec
-  if (child_fd < 0) throw Error(ExitCode::failure, "cannot set up the metrics channel");
-  env.emplace_back("MLT_METRICS_FD", std::to_string(child_fd));
+  constexpr int child_metrics_fd = 3;
+  env.emplace_back("MLT_METRICS_FD", std::to_string(child_metrics_fd));
   core::IngestOptions channel_opt;
   channel_opt.detect_each_line = true;  // a program may write kv and jsonl lines alike
-  core::MetricsChannel channel(ctx.project(), created.ref, channel_opt, metrics_pipe.release_read(), -1,
-                               on_reject("MLT_METRICS_FD"));
-  std::optional<core::Pipe> stdout_pipe;
-  std::optional<core::MetricsChannel> stdout_channel;
-  if (o.metrics_from_stdout || o.metrics_prefix != "mlt:") {  // a prefix implies the mode
-    stdout_pipe.emplace();
-    core::IngestOptions io = channel_opt;
-    io.prefix = o.metrics_prefix;
-    stdout_channel.emplace(ctx.project(), created.ref, io, stdout_pipe->release_read(), STDOUT_FILENO,
-                           on_reject("stdout"));
-    if (!std::getenv("PYTHONUNBUFFERED")) env.emplace_back("PYTHONUNBUFFERED", "1");  // lines as they come
-  }
+  core::PipeReader channel(ctx.project(), created.ref, channel_opt, metrics_pipe.release_read(), {},
+                           on_reject("MLT_METRICS_FD"));
 
+  bool stdout_metrics = o.metrics_from_stdout || o.metrics_prefix != "mlt:";  // a prefix implies the mode
+  std::optional<core::Pipe> out_pipe, err_pipe;
+  std::optional<core::PipeReader> out_reader, err_reader;
+  if (out_file || stdout_metrics) {
+    out_pipe.emplace();
+    std::vector<int> tees{STDOUT_FILENO};
+    if (out_file) tees.push_back(out_file->fd);
+    std::optional<core::IngestOptions> io;
+    if (stdout_metrics) {
+      io = channel_opt;
+      io->prefix = o.metrics_prefix;
+    }
+    out_reader.emplace(ctx.project(), created.ref, io, out_pipe->release_read(), tees, on_reject("stdout"));
+  }
+  if (err_file) {
+    err_pipe.emplace();
+    err_reader.emplace(ctx.project(), created.ref, std::nullopt, err_pipe->release_read(),
+                       std::vector<int>{STDERR_FILENO, err_file->fd}, nullptr);
+  }
+  // Output to a pipe is block-buffered by Python and many runtimes; ask for lines as they come.
+  if (out_pipe && !std::getenv("PYTHONUNBUFFERED")) env.emplace_back("PYTHONUNBUFFERED", "1");
+
+  std::vector<std::pair<int, int>> fds;
+  if (out_pipe) fds.emplace_back(out_pipe->write, STDOUT_FILENO);
+  if (err_pipe) fds.emplace_back(err_pipe->write, STDERR_FILENO);
+  fds.emplace_back(metrics_pipe.write, child_metrics_fd);
   core::ChildResult res;
   try {
-    res = core::run_child(cmd, env, stdout_pipe ? stdout_pipe->write : -1);
+    res = core::run_child(cmd, env, fds);
   } catch (const Error&) {
-    ::close(child_fd);
     core::end_run(ctx.db(), created.ref, core::RunStatus::failed, 127);
     throw;
   }
-  ::close(child_fd);
   metrics_pipe.close_write();
-  if (stdout_pipe) stdout_pipe->close_write();
+  if (out_pipe) out_pipe->close_write();
+  if (err_pipe) err_pipe->close_write();
   channel.finish();
-  if (stdout_channel) stdout_channel->finish();
-  for (auto* ch : {&channel, stdout_channel ? &*stdout_channel : nullptr}) {
-    if (!ch) continue;
-    if (ch->error()) {
+  if (out_reader) out_reader->finish();
+  if (err_reader) err_reader->finish();
+  for (auto* r : {&channel, out_reader ? &*out_reader : nullptr}) {
+    if (!r) continue;
+    if (r->error()) {
       try {
-        std::rethrow_exception(ch->error());
+        std::rethrow_exception(r->error());
       } catch (const std::exception& e) {
         ctx.warn(fmt::format("metrics from the command were not all stored: {}", e.what()));
       }
     }
-    auto st = ch->stats();
+    auto st = r->stats();
     if (st.points > 0 || st.rejected > 0)
       ctx.note(fmt::format("mlt: {} {} point{} stored ({} key{}), {} rejected line{}",
-                           ch == &channel ? "metrics channel:" : "stdout metrics:", st.committed,
+                           r == &channel ? "metrics channel:" : "stdout metrics:", st.committed,
                            st.committed == 1 ? "" : "s", st.keys, st.keys == 1 ? "" : "s", st.rejected,
                            st.rejected == 1 ? "" : "s"));
+  }
+
+  // Store the captured output and the dirty tree's diff, then end the run.
+  if (out_file || !git_diff.empty()) {
+    std::vector<std::filesystem::path> files;
+    if (out_file) files = {out_file->path, err_file->path};
+    if (!git_diff.empty()) {
+      if (!std::filesystem::exists(capture_dir)) ::mkdir(capture_dir.c_str(), 0700);
+      auto diff_path = capture_dir / "git.diff";
+      FILE* f = std::fopen(diff_path.c_str(), "wb");
+      if (f) {
+        std::fwrite(git_diff.data(), 1, git_diff.size(), f);
+        std::fclose(f);
+        files.push_back(diff_path);
+      }
+    }
+    try {
+      core::AddStats st;
+      std::string dest = files.size() == 1 ? "mlt/" + files[0].filename().string() : "mlt";
+      core::log_artifacts(ctx.project(), created.ref, files, dest, st, {});
+    } catch (const Error& e) {
+      ctx.warn(fmt::format("the command's output was not stored: {}", e.what()));
+    }
   }
   core::RunStatus status = core::RunStatus::finished;
   if (res.signal != 0 || (res.received != 0 && res.exit_code != 0)) status = core::RunStatus::killed;
@@ -228,7 +302,9 @@ int run_show(Context& ctx, const RunOptions& o) {
 
 int run_set_deleted(Context& ctx, const RunOptions& o, bool deleted) {
   auto ref = core::resolve_run(ctx.db(), o.run);
-  if (!core::set_run_deleted(ctx.db(), ref, deleted))
+  bool changed = core::set_run_deleted(ctx.db(), ref, deleted);
+  if (ctx.global.json) print_json(run_json(core::load_run(ctx.db(), ref)));
+  else if (!changed)
     ctx.note(fmt::format("run {} ({}) is already {}", short_id(ref.uuid), ref.name, deleted ? "deleted" : "active"));
   else
     ctx.note(fmt::format("{} run {} ({})", deleted ? "deleted" : "restored", short_id(ref.uuid), ref.name));
@@ -238,7 +314,8 @@ int run_set_deleted(Context& ctx, const RunOptions& o, bool deleted) {
 int run_rename(Context& ctx, const RunOptions& o) {
   auto ref = core::resolve_run(ctx.db(), o.run);
   core::rename_run(ctx.db(), ref, o.new_name);
-  ctx.note(fmt::format("renamed run {} from '{}' to '{}'", short_id(ref.uuid), ref.name, o.new_name));
+  if (ctx.global.json) print_json(run_json(core::load_run(ctx.db(), ref)));
+  else ctx.note(fmt::format("renamed run {} from '{}' to '{}'", short_id(ref.uuid), ref.name, o.new_name));
   return 0;
 }
 
@@ -246,6 +323,7 @@ int run_note(Context& ctx, const RunOptions& o) {
   auto ref = core::resolve_run(ctx.db(), o.run);
   core::require_active(ref);
   core::log_tags(ctx.db(), ref, {{"mlt.note", o.text}});
+  if (ctx.global.json) print_json(run_json(core::load_run(ctx.db(), ref)));
   return 0;
 }
 
@@ -268,6 +346,8 @@ void add_run_commands(CLI::App& root, Context& ctx) {
   grp->footer("Usage: mlt run [OPTIONS] -- CMD [ARG]...  runs CMD with MLT_RUN_ID set, records its exit code, "
               "git state and duration, and exits with CMD's status.");
   add_new_run_options(grp, *o);
+  grp->add_flag("--no-capture", o->no_capture,
+                "Leave CMD's stdout and stderr alone (a terminal stays a terminal); store no copy of them.");
   grp->add_flag("--metrics-from-stdout", o->metrics_from_stdout,
                 "Also store metric lines that CMD prints on stdout after the prefix (kv or jsonl).");
   grp->add_option("--metrics-prefix", o->metrics_prefix, "The prefix of metric lines on stdout (default 'mlt:').")

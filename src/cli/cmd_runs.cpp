@@ -24,7 +24,8 @@ int runs(Context& ctx, const RunsOptions& o) {
   q.experiments = o.experiments;
   q.lifecycle = o.all ? core::Lifecycle::all : o.deleted ? core::Lifecycle::deleted : core::Lifecycle::active;
   if (o.limit >= 0) q.limit = o.limit;
-  Format fmt = ctx.global.json ? Format::json : parse_format(o.format);
+  Format fmt = parse_format(o.format);  // validated even when --json overrides it
+  if (ctx.global.json) fmt = Format::json;
   auto list = core::list_runs(ctx.db(), q);
 
   if (fmt == Format::json) {
@@ -87,8 +88,8 @@ struct MetricsOptions {
 
 // Streams: a run may hold millions of points, so rows go out as they are read.
 int metrics(Context& ctx, const MetricsOptions& o) {
-  Format fmt = ctx.global.json ? Format::json : parse_format(o.format);
-  if (fmt == Format::tsv) fmt = Format::csv;
+  Format fmt = parse_format(o.format);
+  if (ctx.global.json) fmt = Format::json;
   auto run = core::resolve_run(ctx.db(), o.run);
   auto keys = core::metric_keys(ctx.db(), run, o.keys);
   std::string buf;
@@ -125,11 +126,12 @@ int metrics(Context& ctx, const MetricsOptions& o) {
     flush(true);
     return 0;
   }
-  if (fmt == Format::csv) {
-    buf = "key,step,time_ms,value\n";
+  if (fmt == Format::csv || fmt == Format::tsv) {
+    char sep = fmt == Format::csv ? ',' : '\t';
+    buf = fmt::format("key{0}step{0}time_ms{0}value\n", sep);
     core::for_each_point(ctx.db(), run, keys, [&](const std::string& k, const core::MetricPoint& p) {
-      std::string key = k.find_first_of(",\"\n") == std::string::npos ? k : Json(k).dump();
-      buf += fmt::format("{},{},{},{}\n", key, p.step, p.time_ms, core::format_double(p.value));
+      buf += fmt::format("{1}{0}{2}{0}{3}{0}{4}\n", sep, delimited_cell(sep, k), p.step, p.time_ms,
+                         core::format_double(p.value));
       flush(false);
     });
     flush(true);
@@ -153,9 +155,10 @@ void add_runs_commands(CLI::App& root, Context& ctx) {
   auto o = std::make_shared<RunsOptions>();
   auto* r = root.add_subcommand("runs", "List runs, newest first, with their params and last metric values.");
   r->add_option("-e,--experiment", o->experiments, "Only runs of experiment EXP (repeatable).")->type_name("EXP");
-  r->add_option("-n,--limit", o->limit, "Show at most N runs.")->type_name("N")->check(CLI::NonNegativeNumber);
-  r->add_flag("--all", o->all, "Include deleted runs.");
-  r->add_flag("--deleted", o->deleted, "List only deleted runs.");
+  r->add_option("-n,--limit", o->limit, "Show at most N runs.")->type_name("N")->check(
+      [](const std::string& s) { return !s.empty() && s[0] == '-' ? std::string("must be 0 or more") : std::string(); });
+  auto* all = r->add_flag("--all", o->all, "Include deleted runs.");
+  r->add_flag("--deleted", o->deleted, "List only deleted runs.")->excludes(all);
   r->add_option("--format", o->format, "table (default), json, csv or tsv.")->type_name("FORMAT");
   r->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return runs(ctx, *o); }); });
 
@@ -163,7 +166,7 @@ void add_runs_commands(CLI::App& root, Context& ctx) {
   auto* h = root.add_subcommand("metrics", "Print the full history of RUN's metrics (all keys, or the KEYs given).");
   h->add_option("run", m->run, "The run: id, id prefix (4+ hex digits) or name.")->required()->type_name("RUN");
   h->add_option("keys", m->keys, "Metric keys to print (default: all).")->type_name("KEY");
-  h->add_option("--format", m->format, "table (default), json or csv.")->type_name("FORMAT");
+  h->add_option("--format", m->format, "table (default), json, csv or tsv.")->type_name("FORMAT");
   h->callback([&ctx, m] { ctx.select(Needs::project, [&ctx, m] { return metrics(ctx, *m); }); });
 }
 

@@ -48,7 +48,7 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-static std::string delimited_cell(char sep, const std::string& s) {
+std::string delimited_cell(char sep, const std::string& s) {
   if (sep == '\t') {
     std::string o;
     for (char c : s) o += (c == '\t' || c == '\n' || c == '\r') ? ' ' : c;

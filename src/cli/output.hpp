@@ -19,6 +19,8 @@ std::string short_id(const std::string& uuid);   // first 8 hex digits
 
 // Columns padded to the widest cell (display width of UTF-8), two spaces apart, no trailing blanks.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+// One CSV (sep ',': RFC 4180 quoting) or TSV (sep '\t': tabs and newlines become spaces) cell.
+std::string delimited_cell(char sep, const std::string& s);
 void print_delimited(char sep, const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
 // {"<key>": "2026-11-27T00:00:00.000Z", "<key>_ms": 1795..} ; null for both when absent

@@ -34,16 +34,26 @@ void Pipe::close_write() {
   write = -1;
 }
 
-MetricsChannel::MetricsChannel(Project& project, const RunRef& run, IngestOptions opt, int read_fd, int tee_fd,
-                               std::function<void(const Rejection&)> on_reject)
+PipeReader::PipeReader(Project& project, const RunRef& run, std::optional<IngestOptions> ingest, int read_fd,
+                       std::vector<int> tees, std::function<void(const Rejection&)> on_reject)
     : fd_(read_fd) {
+  if (!ingest) {
+    thread_ = std::thread([this, tees = std::move(tees)] {
+      try {
+        copy_fd(fd_, tees, &stop_);
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    });
+    return;
+  }
   auto db = project.connect();  // SQLite connections are not shared between threads
-  thread_ = std::thread([this, db = std::move(db), run, opt = std::move(opt), tee_fd,
+  thread_ = std::thread([this, db = std::move(db), run, opt = std::move(*ingest), tees = std::move(tees),
                          on_reject = std::move(on_reject)]() mutable {
     try {
       Ingester ing(*db, run, opt, on_reject);
       try {
-        ingest_fd(fd_, ing, tee_fd, &stop_);
+        ingest_fd(fd_, ing, tees, &stop_);
       } catch (...) {
         stats_ = ing.stats();
         throw;
@@ -51,18 +61,18 @@ MetricsChannel::MetricsChannel(Project& project, const RunRef& run, IngestOption
       stats_ = ing.stats();
     } catch (...) {
       error_ = std::current_exception();
-      discard_fd(fd_, tee_fd, &stop_);   // never let the child block on a full pipe
+      copy_fd(fd_, tees, &stop_);  // never let the child block on a full pipe
     }
   });
 }
 
-void MetricsChannel::finish() {
+void PipeReader::finish() {
   if (!thread_.joinable()) return;
   stop_.store(true);
   thread_.join();
 }
 
-MetricsChannel::~MetricsChannel() {
+PipeReader::~PipeReader() {
   finish();
   ::close(fd_);
 }

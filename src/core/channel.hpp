@@ -1,10 +1,12 @@
-// A metrics channel of `mlt run`: a thread that ingests what a child writes to a pipe (its
-// MLT_METRICS_FD, or its stdout in --metrics-from-stdout mode) into the run, with a database
-// connection of its own, while the child runs.
+// The pipes of `mlt run`: a thread per pipe that copies what the child writes to the terminal and
+// to a capture file, and ingests metric lines (its MLT_METRICS_FD, or its stdout in
+// --metrics-from-stdout mode) into the run with a database connection of its own.
 #pragma once
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <optional>
+#include <vector>
 #include <thread>
 
 #include "core/ingest.hpp"
@@ -12,14 +14,14 @@
 
 namespace mlt::core {
 
-class MetricsChannel {
+class PipeReader {
  public:
-  // Takes ownership of `read_fd`. `tee_fd` >= 0 copies every byte there (stdout mode).
-  MetricsChannel(Project& project, const RunRef& run, IngestOptions opt, int read_fd, int tee_fd,
-                 std::function<void(const Rejection&)> on_reject);
-  ~MetricsChannel();
-  MetricsChannel(const MetricsChannel&) = delete;
-  MetricsChannel& operator=(const MetricsChannel&) = delete;
+  // Takes ownership of `read_fd`. Every byte is copied to `tees`; with `ingest`, lines are metrics.
+  PipeReader(Project& project, const RunRef& run, std::optional<IngestOptions> ingest, int read_fd,
+             std::vector<int> tees, std::function<void(const Rejection&)> on_reject);
+  ~PipeReader();
+  PipeReader(const PipeReader&) = delete;
+  PipeReader& operator=(const PipeReader&) = delete;
 
   // Call after the child ended: takes what is left in the pipe, commits, joins the thread.
   void finish();

@@ -90,7 +90,7 @@ std::string self_exe() {
 }
 
 ChildResult run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
-                      int stdout_fd) {
+                      const std::vector<std::pair<int, int>>& fds) {
   // The environment: ours, with `env` replacing same-named entries.
   std::map<std::string, std::string> over(env.begin(), env.end());
   std::vector<std::string> env_store;
@@ -124,7 +124,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<st
   pid_t pid = 0;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+  for (auto [from, to] : fds) posix_spawn_file_actions_adddup2(&actions, from, to);
   int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);

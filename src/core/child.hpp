@@ -19,9 +19,10 @@ std::optional<std::string> find_executable(const std::string& name, std::string&
 // Runs argv[0] (searched in PATH) with `env` set on top of this process's environment, in this
 // process group so the terminal's signals reach it directly. A SIGINT/SIGTERM/SIGHUP sent to mlt
 // by another process (kill) is forwarded to the child. Waits for the child to end.
-// `stdout_fd` >= 0 becomes the child's stdout. Descriptors without close-on-exec are inherited.
+// `fds` maps descriptors of mlt to descriptor numbers in the child, in order ({pipe, 1} makes a
+// pipe the child's stdout); other descriptors without close-on-exec are inherited as they are.
 ChildResult run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
-                      int stdout_fd = -1);
+                      const std::vector<std::pair<int, int>>& fds = {});
 
 // The absolute path of the running mlt binary (for MLT_EXE).
 std::string self_exe();

@@ -1,5 +1,6 @@
 #include "core/clock.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -13,8 +14,9 @@ namespace mlt::core {
 std::int64_t now_ms() {
   if (const char* pinned = std::getenv("MLT_NOW_MS"); pinned && *pinned) {
     char* end = nullptr;
+    errno = 0;
     long long v = std::strtoll(pinned, &end, 10);
-    if (*end != '\0' || v < 0)
+    if (*end != '\0' || v < 0 || errno == ERANGE)
       throw Error(ExitCode::usage, fmt::format("invalid MLT_NOW_MS '{}'", pinned), "set it to epoch milliseconds");
     return v;
   }
@@ -43,7 +45,7 @@ std::string local_time(std::int64_t ms) {
 std::string human_duration(std::int64_t ms) {
   if (ms < 0) ms = 0;
   if (ms < 1000) return fmt::format("{}ms", ms);
-  if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
+  if (ms < 60'000) return fmt::format("{}.{}s", ms / 1000, (ms % 1000) / 100);  // truncated, like the rest
   std::int64_t s = ms / 1000;
   if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
   if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);

@@ -17,7 +17,9 @@ namespace {
   X(git_reference_free) X(git_reference_shorthand) X(git_reference_target)                         \
   X(git_reference_is_branch) X(git_oid_tostr_s) X(git_remote_lookup) X(git_remote_url)              \
   X(git_remote_free) X(git_remote_list) X(git_strarray_dispose) X(git_status_options_init)          \
-  X(git_status_list_new) X(git_status_list_entrycount) X(git_status_list_free)
+  X(git_status_list_new) X(git_status_list_entrycount) X(git_status_list_free)                     \
+  X(git_reference_peel) X(git_object_free) X(git_diff_options_init)                                \
+  X(git_diff_tree_to_workdir_with_index) X(git_diff_to_buf) X(git_diff_free) X(git_buf_dispose)
 
 struct GitApi {
 #define MLT_DECLARE(f) decltype(&::f) f = nullptr;
@@ -59,7 +61,13 @@ std::string redact_url(const std::string& url) {
   auto slash = url.find('/', host_start);
   auto at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
   if (at == std::string::npos || at < host_start) return url;
-  return url.substr(0, host_start) + url.substr(at + 1);
+  std::string userinfo = url.substr(host_start, at - host_start);
+  bool http = url.starts_with("http://") || url.starts_with("https://");
+  // https puts tokens in the user name too; elsewhere (ssh://git@host) the user name is not secret
+  if (http) return url.substr(0, host_start) + url.substr(at + 1);
+  auto colon = userinfo.find(':');
+  if (colon == std::string::npos) return url;
+  return url.substr(0, host_start) + userinfo.substr(0, colon) + url.substr(at);
 }
 
 GitLookup git_state(const std::filesystem::path& dir) {
@@ -114,6 +122,27 @@ GitLookup git_state(const std::filesystem::path& dir) {
   if (g.git_status_list_new(&list, repo, &opts) == 0) {
     st.dirty = g.git_status_list_entrycount(list) > 0;
     g.git_status_list_free(list);
+  }
+  if (st.dirty) {
+    // the patch from HEAD (or nothing, before the first commit) to the working tree
+    git_tree* head_tree = nullptr;
+    git_reference* head = nullptr;
+    if (g.git_repository_head(&head, repo) == 0) {
+      git_object* obj = nullptr;
+      if (g.git_reference_peel(&obj, head, GIT_OBJECT_TREE) == 0) head_tree = reinterpret_cast<git_tree*>(obj);
+      g.git_reference_free(head);
+    }
+    git_diff_options dopts;
+    g.git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
+    dopts.flags = GIT_DIFF_IGNORE_SUBMODULES;
+    git_diff* diff = nullptr;
+    if (g.git_diff_tree_to_workdir_with_index(&diff, repo, head_tree, &dopts) == 0) {
+      git_buf buf{};
+      if (g.git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH) == 0 && buf.ptr) st.diff.assign(buf.ptr, buf.size);
+      g.git_buf_dispose(&buf);
+      g.git_diff_free(diff);
+    }
+    if (head_tree) g.git_object_free(reinterpret_cast<git_object*>(head_tree));
   }
   return {st, {}};
 }

@@ -12,6 +12,7 @@ struct GitState {
   std::string branch;       // short name; empty when HEAD is detached
   std::string remote_url;   // 'origin' (else the first remote), credentials removed
   bool dirty = false;       // tracked files differ from HEAD (untracked files do not count)
+  std::string diff;         // when dirty: the patch from HEAD to the working tree (git diff HEAD)
   std::filesystem::path workdir;
 };
 

@@ -329,70 +329,88 @@ IngestStats Ingester::stats() const {
 
 namespace {
 
-// Copies bytes to the tee fd; false once it fails (the terminal went away).
-bool tee_write(int fd, const char* p, std::size_t left) {
-  while (left > 0) {
-    ssize_t w = ::write(fd, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    left -= static_cast<std::size_t>(w);
+// Copies bytes to each tee; one that fails (the terminal went away) is dropped from the list.
+void tee_write(std::vector<int>& tees, const char* data, std::size_t n) {
+  for (auto it = tees.begin(); it != tees.end();) {
+    const char* p = data;
+    std::size_t left = n;
+    bool ok = true;
+    while (left > 0) {
+      ssize_t w = ::write(*it, p, left);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        ok = false;
+        break;
+      }
+      p += w;
+      left -= static_cast<std::size_t>(w);
+    }
+    it = ok ? it + 1 : tees.erase(it);
   }
-  return true;
 }
+
+// One read step shared by ingest_fd and copy_fd: waits up to `timeout` ms, reads what is there.
+// Returns the bytes read, 0 at the end of the input, -1 when nothing came in time.
+ssize_t read_some(int fd, std::vector<char>& buf, int timeout) {
+  while (true) {
+    struct pollfd p {fd, POLLIN, 0};
+    int pr = ::poll(&p, 1, timeout);
+    if (pr < 0) {
+      if (errno == EINTR) return -1;
+      throw Error(ExitCode::failure, fmt::format("reading from a pipe failed: {}", std::strerror(errno)));
+    }
+    if (pr == 0) return -1;
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) return -1;
+      throw Error(ExitCode::failure, fmt::format("reading from a pipe failed: {}", std::strerror(errno)));
+    }
+    return n;
+  }
+}
+
+// After `stop`, what is already readable is still taken (a child's last lines sit in the pipe
+// after it exits), up to a bound so that an endless producer cannot hold us.
+constexpr std::size_t drain_limit = 16 << 20;
 
 }  // namespace
 
-void ingest_fd(int fd, Ingester& ing, int tee_fd, const std::atomic<bool>* stop, bool partial_on_stop) {
+void ingest_fd(int fd, Ingester& ing, std::vector<int> tees, const std::atomic<bool>* stop, bool partial_on_stop) {
   std::vector<char> buf(1 << 16);
-  bool tee_ok = tee_fd >= 0;
-  // After `stop`, what is already readable is still taken (a child's last lines sit in the pipe
-  // after it exits), up to a bound so that an endless producer cannot hold us.
-  std::size_t drain_left = 16 << 20;
+  std::size_t drained = 0;
   while (!ing.stopped()) {
     bool draining = stop && stop->load();
     int timeout = ing.ms_until_due();
     if (draining) timeout = 0;
     else if (stop && (timeout < 0 || timeout > 100)) timeout = 100;  // notice `stop` promptly
-    struct pollfd p {fd, POLLIN, 0};
-    int pr = ::poll(&p, 1, timeout);
-    if (pr < 0) {
-      if (errno == EINTR) continue;
-      throw Error(ExitCode::failure, fmt::format("reading metrics failed: {}", std::strerror(errno)));
-    }
-    if (pr == 0) {
+    ssize_t n = read_some(fd, buf, timeout);
+    if (n < 0) {
       if (draining) break;
       if (ing.ms_until_due() == 0) ing.flush();
       continue;
     }
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      throw Error(ExitCode::failure, fmt::format("reading metrics failed: {}", std::strerror(errno)));
-    }
     if (n == 0) break;
-    if (tee_ok) tee_ok = tee_write(tee_fd, buf.data(), static_cast<std::size_t>(n));
+    tee_write(tees, buf.data(), static_cast<std::size_t>(n));
     ing.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-    if (draining) {
-      if (drain_left <= static_cast<std::size_t>(n)) break;
-      drain_left -= static_cast<std::size_t>(n);
-    }
+    if (draining && (drained += static_cast<std::size_t>(n)) >= drain_limit) break;
   }
   // an unfinished last line is taken at the end of the input; after `stop` only if asked
   ing.finish(!(stop && stop->load()) || partial_on_stop);
 }
 
-void discard_fd(int fd, int tee_fd, const std::atomic<bool>* stop) {
+void copy_fd(int fd, std::vector<int> tees, const std::atomic<bool>* stop) {
   std::vector<char> buf(1 << 16);
-  bool tee_ok = tee_fd >= 0;
-  while (!(stop && stop->load())) {
-    struct pollfd p {fd, POLLIN, 0};
-    int pr = ::poll(&p, 1, 100);
-    if (pr <= 0) continue;
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return;
-    if (tee_ok) tee_ok = tee_write(tee_fd, buf.data(), static_cast<std::size_t>(n));
+  std::size_t drained = 0;
+  while (true) {
+    bool draining = stop && stop->load();
+    ssize_t n = read_some(fd, buf, draining ? 0 : 100);
+    if (n < 0) {
+      if (draining) return;
+      continue;
+    }
+    if (n == 0) return;
+    tee_write(tees, buf.data(), static_cast<std::size_t>(n));
+    if (draining && (drained += static_cast<std::size_t>(n)) >= drain_limit) return;
   }
 }
 

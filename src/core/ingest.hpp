@@ -115,15 +115,16 @@ class Ingester {
 };
 
 // Reads `fd` to its end, feeding `ing`, committing due batches while the input is idle. Bytes are
-// copied to `tee_fd` when it is >= 0. Returns when the input ends, the ingester stops, or `stop`
+// copied to every fd in `tees` (one that fails is dropped: a closed terminal). Returns when the input ends, the ingester stops, or `stop`
 // becomes true (pending points are committed in every case). A last line without '\n' is taken
 // at the end of the input, and after `stop` only when `partial_on_stop` (an interrupt may have
 // cut it; a child that exited wrote all of it).
-void ingest_fd(int fd, Ingester& ing, int tee_fd = -1, const std::atomic<bool>* stop = nullptr,
+void ingest_fd(int fd, Ingester& ing, std::vector<int> tees = {}, const std::atomic<bool>* stop = nullptr,
                bool partial_on_stop = true);
 
-// Reads `fd` until its end or `stop` and throws the bytes away (copying them to `tee_fd`): keeps a
-// child's pipe flowing after ingest failed, so the child never blocks on a full pipe.
-void discard_fd(int fd, int tee_fd, const std::atomic<bool>* stop);
+// Reads `fd` until its end (or, after `stop`, until it is drained) and copies the bytes to `tees`
+// only: for output that is captured but not parsed, and to keep a child's pipe flowing after
+// ingest failed, so the child never blocks on a full pipe.
+void copy_fd(int fd, std::vector<int> tees, const std::atomic<bool>* stop);
 
 }  // namespace mlt::core

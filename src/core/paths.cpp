@@ -9,12 +9,7 @@ namespace mlt::core {
 namespace {
 
 [[noreturn]] void bad(std::string_view path, std::string_view why) {
-  std::string shown;
-  for (char c : path.substr(0, 120)) {
-    auto u = static_cast<unsigned char>(c);
-    shown += (u < 0x20 || u == 0x7f) ? fmt::format("\\x{:02x}", u) : std::string(1, c);
-  }
-  throw Error(ExitCode::usage, fmt::format("invalid artifact path '{}': {}", shown, why),
+  throw Error(ExitCode::usage, fmt::format("invalid artifact path '{}': {}", printable(path.substr(0, 120)), why),
               "use a relative path with '/' between names, without '..' or empty parts");
 }
 

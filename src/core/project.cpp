@@ -65,6 +65,7 @@ std::optional<fs::path> Project::find(const fs::path& start) {
     fs::path p = fs::absolute(fs::path(env)).lexically_normal();
     if (p.has_filename() == false) p = p.parent_path();
     if (is_project_dir(p)) return p;
+    if (is_project_dir(p / ".mlt")) return p / ".mlt";  // the project folder instead of .mlt
     return std::nullopt;
   }
   std::error_code ec;

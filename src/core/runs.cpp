@@ -205,12 +205,12 @@ RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted) {
     store::Stmt q(db, "SELECT id, uuid, name, lifecycle, status FROM runs WHERE uuid = ?1");
     q.bind(1, l);
     collect(q);
-  } else {
-    if (l.size() >= 4 && l.size() < 32 && is_hex(l)) {
-      store::Stmt q(db, "SELECT id, uuid, name, lifecycle, status FROM runs WHERE uuid >= ?1 AND uuid < ?2 LIMIT 20");
-      q.bind(1, l).bind(2, l + "g");
-      collect(q);
-    }
+  } else if (l.size() >= 4 && l.size() < 32 && is_hex(l)) {
+    store::Stmt q(db, "SELECT id, uuid, name, lifecycle, status FROM runs WHERE uuid >= ?1 AND uuid < ?2 LIMIT 20");
+    q.bind(1, l).bind(2, l + "g");
+    collect(q);
+  }
+  if (found.empty() || l.size() != 32) {  // a full id wins over a run named like one
     store::Stmt q(db, "SELECT id, uuid, name, lifecycle, status FROM runs WHERE name = ?1 LIMIT 20");
     q.bind(1, ref);
     collect(q);
@@ -347,6 +347,9 @@ std::vector<Run> list_runs(store::Db& db, const RunQuery& rq) {
     store::Stmt p(db, fmt::format("SELECT run_id, key, value FROM params WHERE run_id IN ({})", in));
     bind_ids(p);
     while (p.step()) out[index[p.int64(0)]].params[p.text(1)] = p.text(2);
+    store::Stmt c(db, fmt::format("SELECT parent_id, uuid FROM runs WHERE parent_id IN ({}) ORDER BY start_ms, id", in));
+    bind_ids(c);
+    while (c.step()) out[index[c.int64(0)]].children.push_back(c.text(1));
     store::Stmt t(db, fmt::format("SELECT run_id, key, value FROM tags WHERE run_id IN ({})", in));
     bind_ids(t);
     while (t.step()) out[index[t.int64(0)]].tags[t.text(1)] = t.text(2);

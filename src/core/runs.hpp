@@ -82,10 +82,10 @@ struct RunQuery {
   Lifecycle lifecycle = Lifecycle::active;
   std::optional<std::int64_t> limit;
 };
-// Newest first, each with params, tags and metric summaries (children are not filled in).
+// Newest first, each with params, tags, metric summaries and children.
 std::vector<Run> list_runs(store::Db& db, const RunQuery& q);
 
-// Returns the status before the change. A run that already ended is a conflict (exit 5).
+// A run that already ended is a conflict (exit 5).
 void end_run(store::Db& db, const RunRef& run, RunStatus status, std::optional<int> exit_code);
 void rename_run(store::Db& db, const RunRef& run, const std::string& name);
 bool set_run_deleted(store::Db& db, const RunRef& run, bool deleted);

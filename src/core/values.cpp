@@ -14,6 +14,27 @@
 
 namespace mlt::core {
 
+std::string printable(std::string_view s) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // copy valid UTF-8 sequences, escape everything else byte by byte
+    std::size_t len = 1;
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xC0 && c < 0xE0) len = 2;
+    else if (c >= 0xE0 && c < 0xF0) len = 3;
+    else if (c >= 0xF0 && c < 0xF8) len = 4;
+    if (i + len <= s.size() && c >= 0x20 && c != 0x7f && (c < 0x80 || (len > 1 && valid_utf8(s.substr(i, len))))) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    }
+  }
+  return out;
+}
+
 bool valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
@@ -43,17 +64,19 @@ void check_key(std::string_view key, std::string_view what) {
     throw Error(ExitCode::usage,
                 fmt::format("{} key '{}...' is {} bytes long, the limit is {}", what, key.substr(0, 40), key.size(),
                             max_key_bytes));
-  if (!valid_utf8(key)) throw Error(ExitCode::usage, fmt::format("{} key is not valid UTF-8", what));
+  if (!valid_utf8(key))
+    throw Error(ExitCode::usage, fmt::format("{} key '{}' is not valid UTF-8", what, printable(key)));
   for (unsigned char c : key)
     if (c < 0x20 || c == 0x7f)
-      throw Error(ExitCode::usage, fmt::format("{} key '{}' contains a control character", what, key));
+      throw Error(ExitCode::usage, fmt::format("{} key '{}' contains a control character", what, printable(key)));
 }
 
 void check_value(std::string_view key, std::string_view value, std::string_view what) {
   if (value.size() > max_value_bytes)
     throw Error(ExitCode::usage, fmt::format("{} '{}' has a value of {} bytes, the limit is {}", what, key,
                                              value.size(), max_value_bytes));
-  if (!valid_utf8(value)) throw Error(ExitCode::usage, fmt::format("{} '{}' has a value that is not valid UTF-8", what, key));
+  if (!valid_utf8(value))
+    throw Error(ExitCode::usage, fmt::format("{} '{}' has a value that is not valid UTF-8", what, printable(key)));
 }
 
 KeyValue parse_kv(std::string_view arg, std::string_view what) {
@@ -104,7 +127,10 @@ std::optional<double> parse_double(std::string_view s) {
 }
 
 std::optional<std::int64_t> parse_int64(std::string_view s) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && (s.front() == '-' || s.front() == '+')) return std::nullopt;
+  }
   std::int64_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
@@ -128,6 +154,28 @@ void flatten_json(const nlohmann::json& j, const std::string& prefix, std::vecto
   out.emplace_back(prefix, std::move(value));
 }
 
+// A YAML value as JSON, so that a list reads the same whichever file format it came from.
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  if (n.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (auto it = n.begin(); it != n.end(); ++it) j[it->first.as<std::string>()] = yaml_to_json(it->second);
+    return j;
+  }
+  if (n.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (auto it = n.begin(); it != n.end(); ++it) j.push_back(yaml_to_json(*it));
+    return j;
+  }
+  if (n.IsNull()) return nullptr;
+  const std::string& s = n.Scalar();
+  if (n.Tag() != "!") {  // plain (unquoted) scalars may be numbers or booleans
+    if (auto i = parse_int64(s)) return *i;
+    if (auto d = parse_double(s); d && std::isfinite(*d)) return *d;
+    if (s == "true" || s == "false") return s == "true";
+  }
+  return s;
+}
+
 void flatten_yaml(const YAML::Node& n, const std::string& prefix, std::vector<KeyValue>& out) {
   if (n.IsMap()) {
     for (auto it = n.begin(); it != n.end(); ++it) {
@@ -137,9 +185,7 @@ void flatten_yaml(const YAML::Node& n, const std::string& prefix, std::vector<Ke
     return;
   }
   if (n.IsSequence()) {
-    YAML::Emitter e;
-    e << YAML::Flow << n;
-    out.emplace_back(prefix, e.c_str());
+    out.emplace_back(prefix, yaml_to_json(n).dump());
     return;
   }
   out.emplace_back(prefix, n.IsNull() ? std::string() : n.Scalar());
@@ -155,9 +201,8 @@ std::vector<KeyValue> read_params_file(const std::string& path) {
   ss << in.rdbuf();
   std::string text = ss.str();
   std::vector<KeyValue> out;
-  auto first = text.find_first_not_of(" \t\r\n");
-  bool is_json = path.ends_with(".json") || (first != std::string::npos && (text[first] == '{'));
-  if (is_json) {
+  // YAML reads JSON too; a .json file gets JSON's stricter parser and its error positions
+  if (path.ends_with(".json")) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(text);

@@ -16,6 +16,8 @@ inline constexpr std::size_t max_value_bytes = 64 * 1024;
 using KeyValue = std::pair<std::string, std::string>;
 
 bool valid_utf8(std::string_view s);
+// For messages: valid UTF-8 as it is, anything else (and control characters) as \\xNN.
+std::string printable(std::string_view s);
 
 // Throws Error(usage) naming the key when a limit is broken. `what` is "param", "tag", "metric".
 void check_key(std::string_view key, std::string_view what);

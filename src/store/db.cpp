@@ -54,8 +54,14 @@ Db::Db(const std::string& path, const DbOptions& opt) : path_(path), lock_timeou
   // The last connection to close would otherwise checkpoint and fsync: a one-shot command
   // must not pay that. Auto-checkpoints at 1000 pages keep the WAL bounded.
   sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  exec("PRAGMA synchronous=NORMAL");
-  exec("PRAGMA foreign_keys=ON");
+  try {
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+  } catch (...) {  // e.g. not a database: the destructor will not run, so release here
+    sqlite3_close_v2(db_);
+    delete st;
+    throw;
+  }
 }
 
 Db::~Db() {
@@ -103,7 +109,7 @@ Stmt::Stmt(Db& db, std::string_view sql) : db_(db) {
 Stmt::~Stmt() { sqlite3_finalize(st_); }
 
 Stmt& Stmt::bind(int i, std::int64_t v) {
-  if (done_) reset();
+  if (active_) reset();
   int rc = sqlite3_bind_int64(st_, i, v);
   if (rc != SQLITE_OK) db_.fail(rc, "binding a value");
   return *this;
@@ -117,14 +123,14 @@ Stmt& Stmt::bind(int i, double v) {
 }
 
 Stmt& Stmt::bind(int i, std::string_view v) {
-  if (done_) reset();
+  if (active_) reset();
   int rc = sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) db_.fail(rc, "binding a value");
   return *this;
 }
 
 Stmt& Stmt::bind_null(int i) {
-  if (done_) reset();
+  if (active_) reset();
   int rc = sqlite3_bind_null(st_, i);
   if (rc != SQLITE_OK) db_.fail(rc, "binding a value");
   return *this;
@@ -132,6 +138,7 @@ Stmt& Stmt::bind_null(int i) {
 
 bool Stmt::step() {
   if (done_) reset();
+  active_ = true;
   int rc = sqlite3_step(st_);
   if (rc == SQLITE_ROW) return true;
   done_ = true;
@@ -149,6 +156,7 @@ void Stmt::exec() {
 void Stmt::reset() {
   sqlite3_reset(st_);
   done_ = false;
+  active_ = false;
 }
 
 bool Stmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }

@@ -76,7 +76,8 @@ class Stmt {
  private:
   Db& db_;
   sqlite3_stmt* st_ = nullptr;
-  bool done_ = false;
+  bool done_ = false;      // stepped to the end (or failed): reset before reuse
+  bool active_ = false;    // stepped at least once since the last reset
 };
 
 // BEGIN IMMEDIATE: takes the write lock up front, so a transaction never fails half-way with
