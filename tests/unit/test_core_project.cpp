@@ -1,0 +1,156 @@
+// core/project: init, find, open, MLT_DIR, MLT_LOCK_TIMEOUT.
+#include "core/project.hpp"
+
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "core/experiments.hpp"
+#include "core/schema.hpp"
+#include "store/migrations.hpp"
+#include "temp_project.hpp"
+
+using mlt::ExitCode;
+using mlt::core::Project;
+using mlt::test::contains;
+using mlt::test::ScopedEnv;
+using mlt::test::TempDir;
+using mlt::test::thrown;
+namespace fs = std::filesystem;
+
+TEST_CASE("Project::init makes .mlt with its database, objects/, tmp/ and config.yaml") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  auto r = Project::init(dir.path());
+  CHECK(r.created);
+  CHECK(r.mlt_dir == dir / ".mlt");
+  CHECK(fs::is_regular_file(dir / ".mlt" / "mlt.db"));
+  CHECK(fs::is_directory(dir / ".mlt" / "objects"));
+  CHECK(fs::is_directory(dir / ".mlt" / "tmp"));
+  CHECK(fs::is_regular_file(dir / ".mlt" / "config.yaml"));
+
+  auto p = Project::open(dir.path());
+  CHECK(p.root() == dir.path());
+  CHECK(p.dir() == dir / ".mlt");
+  mlt::store::Stmt q(p.db(), "PRAGMA journal_mode");
+  REQUIRE(q.step());
+  CHECK(q.text(0) == "wal");
+}
+
+TEST_CASE("Project::init again leaves the project as it was") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  Project::init(dir.path());
+  {
+    auto p = Project::open(dir.path());
+    mlt::core::create_experiment(p.db(), "kept", "", {});
+  }
+  auto again = Project::init(dir.path() / "");   // a trailing slash names the same folder
+  CHECK_FALSE(again.created);
+  CHECK(again.mlt_dir == dir / ".mlt");
+  auto p = Project::open(dir.path());
+  CHECK(mlt::core::find_experiment(p.db(), "kept"));
+}
+
+TEST_CASE("Project::init refuses a .mlt that is a file, and a newer schema") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  mlt::test::write_file(dir / ".mlt", "not a folder\n");
+  auto e = thrown([&] { Project::init(dir.path()); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::conflict);
+
+  TempDir newer;
+  Project::init(newer.path());
+  {
+    auto p = Project::open(newer.path());
+    p.db().exec("PRAGMA user_version=999");
+  }
+  e = thrown([&] { Project::init(newer.path()); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::integrity);
+  e = thrown([&] { Project::open(newer.path()); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::integrity);
+}
+
+TEST_CASE("Project::find looks in the folder and its parents, like git") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  CHECK(Project::find(dir.path()) == std::nullopt);
+  Project::init(dir.path());
+  fs::create_directories(dir / "a" / "b");
+  CHECK(Project::find(dir.path()) == dir / ".mlt");
+  CHECK(Project::find(dir / "a" / "b") == dir / ".mlt");
+  CHECK(Project::open(dir / "a" / "b").root() == dir.path());
+
+  // The nearest project wins.
+  Project::init(dir / "a");
+  CHECK(Project::find(dir / "a" / "b") == dir / "a" / ".mlt");
+
+  // A .mlt folder without a database is not a project.
+  fs::create_directories(dir / "x" / ".mlt");
+  CHECK(Project::find(dir / "x") == dir / ".mlt");
+}
+
+TEST_CASE("Project::open outside a project is exit 3") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  auto e = thrown([&] { Project::open(dir.path()); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::no_project);
+  CHECK(contains(e->what(), dir.path().string()));
+  CHECK(contains(e->hint(), "mlt init"));
+}
+
+TEST_CASE("MLT_DIR names the .mlt folder to use") {
+  TempDir a, b;
+  {
+    ScopedEnv no_dir("MLT_DIR", std::nullopt);
+    Project::init(a.path());
+    Project::init(b.path());
+  }
+  ScopedEnv env("MLT_DIR", (b / ".mlt").string());
+  CHECK(Project::find(a.path()) == b / ".mlt");
+  CHECK(Project::open(a.path()).root() == b.path());
+  env.set((b / ".mlt").string() + "/");
+  CHECK(Project::find(a.path()) == b / ".mlt");
+  env.set(b.path().string());   // the project folder itself is accepted too
+  CHECK(Project::find(a.path()) == b / ".mlt");
+  env.set((b / "missing").string());
+  CHECK(Project::find(a.path()) == std::nullopt);
+  auto e = thrown([&] { Project::open(a.path()); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::no_project);
+  CHECK(contains(e->what(), "MLT_DIR"));
+}
+
+TEST_CASE("lock_timeout_ms reads MLT_LOCK_TIMEOUT in seconds") {
+  ScopedEnv env("MLT_LOCK_TIMEOUT", std::nullopt);
+  CHECK(mlt::core::lock_timeout_ms() == 60'000);
+  env.set("");
+  CHECK(mlt::core::lock_timeout_ms() == 60'000);
+  env.set("2");
+  CHECK(mlt::core::lock_timeout_ms() == 2'000);
+  env.set("0.25");
+  CHECK(mlt::core::lock_timeout_ms() == 250);
+  env.set("0");
+  CHECK(mlt::core::lock_timeout_ms() == 0);
+  env.set("86400");
+  CHECK(mlt::core::lock_timeout_ms() == 86'400'000);
+  for (const char* bad : {"abc", "-1", "5s", "nan", "inf", "86401"}) {
+    env.set(bad);
+    auto e = thrown([] { mlt::core::lock_timeout_ms(); });
+    REQUIRE_MESSAGE(e, bad);
+    CHECK(e->code() == ExitCode::usage);
+    CHECK(std::string(e->what()) == std::string("invalid MLT_LOCK_TIMEOUT '") + bad + "'");
+  }
+}
+
+TEST_CASE("TempProject: a fresh, opened project per test") {
+  mlt::test::TempProject p;
+  CHECK(fs::is_regular_file(p.root() / ".mlt" / "mlt.db"));
+  CHECK(p.project().root() == p.root());
+  CHECK(mlt::store::schema_version(p.db()) == static_cast<int>(mlt::core::schema_migrations().size()));
+  CHECK(mlt::core::find_experiment(p.db(), "Default"));
+}
