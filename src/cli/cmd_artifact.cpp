@@ -40,6 +40,7 @@ int artifact_ls(Context& ctx, const ArtifactOptions& o) {
   std::vector<std::pair<std::string, core::TreeEntry>> rows;
   std::string base = path;
   while (!base.empty() && base.back() == '/') base.pop_back();
+  if (base == ".") base.clear();
   if (top.kind != core::EntryKind::dir) {
     rows.emplace_back(base, top);
   } else if (core::artifact_root(ctx.db(), run)) {

@@ -56,7 +56,7 @@ int gc(Context& ctx, const StoreOptions& o) {
     j["temp_removed"] = r.temp_removed;
     print_json(j);
   } else {
-    ctx.note(fmt::format("{} {} unreferenced object{} ({}); kept {} ({}) and {} younger than {}",
+    ctx.note(fmt::format("{} {} unreferenced object{} ({}); kept {} ({}), {} of them unreferenced but younger than {}",
                          o.dry_run ? "would remove" : "removed", r.removed, r.removed == 1 ? "" : "s",
                          human_bytes(r.removed_bytes), r.kept, human_bytes(r.kept_bytes), r.young, o.grace));
   }

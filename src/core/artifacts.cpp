@@ -150,6 +150,7 @@ class Snapshotter {
     std::error_code ec;
     for (auto it = fs::directory_iterator(abs, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
       std::string name = it->path().filename().string();
+      if (it->path() == p_.dir()) continue;  // the project's own store is never an artifact
       struct stat cst {};
       if (::lstat(it->path().c_str(), &cst) != 0) continue;  // vanished meanwhile
       validate_name(name, shown + "/" + name);
@@ -207,7 +208,7 @@ class Snapshotter {
             j.entry->size = stored.size;
             continue;
           }
-          rows_.push_back({j.key, j.st, stored.digest, checked});
+          if (!j.key.starts_with(".mlt/")) rows_.push_back({j.key, j.st, stored.digest, checked});
         }
       } catch (...) {
         std::lock_guard l(m);
@@ -230,7 +231,7 @@ class Snapshotter {
     node.entry.size = 0;
     for (auto& c : node.children) {
       finish(c);
-      node.entry.size += c.entry.size;
+      if (c.entry.kind != EntryKind::link) node.entry.size += c.entry.size;  // bytes of files
       entries.push_back(c.entry);
     }
     node.entry.digest = put_tree(p_.objects(), std::move(entries));
@@ -287,10 +288,15 @@ void write_file(Project& p, const TreeEntry& e, const fs::path& dest, const Rest
 void write_link(Project& p, const TreeEntry& e, const fs::path& dest, const std::string& rel_path,
                 const RestoreOptions& opt) {
   std::string target = p.objects().read(e.digest);
-  // Where would it point, seen from the restore root? Only links that stay inside are created.
-  fs::path resolved = (fs::path(rel_path).parent_path() / target).lexically_normal();
-  if (target.empty() || fs::path(target).is_absolute() || resolved.empty() || *resolved.begin() == "..") {
-    if (opt.warn) opt.warn(fmt::format("skipped symlink '{}' -> '{}': it points outside the destination", rel_path, target));
+  // Only links that can only lead downwards are created: relative, without a '..' component.
+  // (Judging '..' by the text alone is not enough: through another link, l1 -> l2/../x with
+  // l2 -> . leaves the destination although the text stays inside.)
+  bool up = false;
+  for (auto& part : fs::path(target)) up = up || part == "..";
+  if (target.empty() || fs::path(target).is_absolute() || up) {
+    if (opt.warn)
+      opt.warn(fmt::format("skipped symlink '{}' -> '{}': only relative links without '..' are restored", rel_path,
+                           target));
     return;
   }
   fs::path tmp = dest.parent_path() / fmt::format(".{}.mlt-{}", e.name.substr(0, 64), random_suffix());
@@ -389,7 +395,6 @@ TreeEntry artifact_entry(Project& p, const RunRef& run, const std::string& path)
   while (!clean.empty() && clean.back() == '/') clean.pop_back();
   if (clean == ".") clean.clear();
   if (!root) {
-    if (clean.empty()) return TreeEntry{EntryKind::dir, 0755, 0, store::sha256(std::string_view()), ""};
     throw Error(ExitCode::not_found, fmt::format("run '{}' has no artifacts", run.name),
                 "add some with 'mlt log artifact PATH --run RUN'");
   }

@@ -163,6 +163,7 @@ GcReport gc(Project& p, std::chrono::seconds grace, bool dry_run) {
     damage.push_back(fmt::format("{} ({}): {}", d.str(), who, why));
   };
   for (auto& root : roots(p.db())) w.tree(root.digest, root.who, "");
+  DigestSet referenced = marked;
   if (!damage.empty())
     throw Error(ExitCode::integrity,
                 fmt::format("gc stopped before deleting anything: {} referenced object{} cannot be read:\n  {}",
@@ -182,12 +183,9 @@ GcReport gc(Project& p, std::chrono::seconds grace, bool dry_run) {
   s.for_each([&](const Digest& d, const std::filesystem::path& path, std::uint64_t size,
                  std::filesystem::file_time_type t) {
     if (marked.count(d) || t >= cutoff) {
-      if (marked.count(d)) {
-        ++r.kept;
-        r.kept_bytes += size;
-      } else {
-        ++r.young;
-      }
+      ++r.kept;
+      r.kept_bytes += size;
+      if (!referenced.count(d)) ++r.young;  // kept only for being young (or a young one's child)
       return;
     }
     ++r.removed;
@@ -202,7 +200,7 @@ GcReport gc(Project& p, std::chrono::seconds grace, bool dry_run) {
        it.increment(ec)) {
     if (it->last_write_time(ec) < cutoff) {
       ++r.temp_removed;
-      if (!dry_run) std::filesystem::remove(it->path(), ec);
+      if (!dry_run) std::filesystem::remove_all(it->path(), ec);  // a killed run's capture folder too
     }
   }
   return r;
@@ -223,7 +221,8 @@ DuReport du(Project& p) {
   for (auto& root : roots(p.db())) {
     // a tree entry's size is the bytes below it, so shared subtrees still count per reference
     try {
-      for (auto& e : read_tree(p.objects(), root.digest)) r.logical += e.size;
+      for (auto& e : read_tree(p.objects(), root.digest))
+        if (e.kind != EntryKind::link) r.logical += e.size;
     } catch (const Error&) {
     }
     w.tree(root.digest, root.who, "");

@@ -79,7 +79,8 @@ std::optional<TreeEntry> lookup(const store::ObjectStore& s, const store::Digest
   TreeEntry cur{EntryKind::dir, 0755, 0, root, ""};
   if (path.empty()) {
     auto entries = read_tree(s, root);
-    for (auto& e : entries) cur.size += e.size;
+    for (auto& e : entries)
+      if (e.kind != EntryKind::link) cur.size += e.size;
     return cur;
   }
   for (auto& part : validate_artifact_path(path)) {
@@ -112,7 +113,8 @@ static store::Digest set_in(store::ObjectStore& s, const std::optional<store::Di
   if (it != entries.end()) *it = next;
   else entries.push_back(next);
   size_out = 0;
-  for (auto& e : entries) size_out += e.size;
+  for (auto& e : entries)
+    if (e.kind != EntryKind::link) size_out += e.size;
   return put_tree(s, std::move(entries));
 }
 

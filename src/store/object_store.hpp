@@ -73,7 +73,7 @@ class ObjectStore {
   // given, is advanced by the bytes read. Chunking, hashing and compression run in parallel.
   StoredFile put_file(const fs::path& path, std::atomic<std::uint64_t>* progress = nullptr);
 
-  ObjectHeader header(const Digest& d) const;             // exit 4 missing, 6 damaged header
+  ObjectHeader header(const Digest& d) const;             // exit 6 when missing or damaged
   std::string read(const Digest& d) const;                // a blob or tree payload, verified
   std::vector<ChunkRef> manifest(const Digest& d) const;  // of a chunked file, verified
   // Streams a file's content (blob or chunked) to `sink`, each piece verified before it is handed
