@@ -7,26 +7,91 @@
 #include "cli/output.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "core/query.hpp"
 #include "core/runs.hpp"
 
 namespace mlt::cli {
 namespace {
 
 struct RunsOptions {
-  std::vector<std::string> experiments;
+  std::vector<std::string> experiments, order;
   std::int64_t limit = -1;
   bool all = false, deleted = false;
-  std::string format = "table";
+  std::string format = "table", filter, columns;
 };
 
+// The value of a filter-language key for a loaded run: exact text for machines, short for tables.
+std::optional<std::string> run_value(const core::Run& r, const core::QueryKey& k, bool table) {
+  auto num = [&](double v) { return table ? display_number(v) : core::format_double(v); };
+  switch (k.kind) {
+    case core::KeyKind::param: {
+      auto it = r.params.find(k.name);
+      return it == r.params.end() ? std::nullopt : std::optional(it->second);
+    }
+    case core::KeyKind::tag: {
+      auto it = r.tags.find(k.name);
+      return it == r.tags.end() ? std::nullopt : std::optional(it->second);
+    }
+    case core::KeyKind::metric: {
+      auto it = std::find_if(r.metrics.begin(), r.metrics.end(), [&](auto& m) { return m.key == k.name; });
+      if (it == r.metrics.end()) return k.agg == core::Agg::count ? std::optional<std::string>("0") : std::nullopt;
+      switch (k.agg) {
+        case core::Agg::last: return num(it->last);
+        case core::Agg::min: return it->min ? num(*it->min) : "nan";
+        case core::Agg::max: return it->max ? num(*it->max) : "nan";
+        case core::Agg::count: return std::to_string(it->count);
+      }
+      return std::nullopt;
+    }
+    case core::KeyKind::attribute: {
+      const auto& n = k.name;
+      if (n == "run_id") return r.uuid;
+      if (n == "run_name" || n == "name") return r.name;
+      if (n == "status") return r.status;
+      if (n == "user" || n == "user_id") return r.user;
+      if (n == "experiment") return r.experiment;
+      if (n == "start_time") return table ? core::local_time(r.start_ms) : core::rfc3339_utc(r.start_ms);
+      if (n == "end_time")
+        return r.end_ms ? std::optional(table ? core::local_time(*r.end_ms) : core::rfc3339_utc(*r.end_ms)) : std::nullopt;
+      if (n == "duration")
+        return r.end_ms ? std::optional(table ? core::human_duration(*r.end_ms - r.start_ms)
+                                              : std::to_string(*r.end_ms - r.start_ms))
+                        : std::nullopt;
+      if (n == "exit_code") return r.exit_code ? std::optional(std::to_string(*r.exit_code)) : std::nullopt;
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<core::QueryKey> parse_columns(const std::string& list) {
+  std::vector<core::QueryKey> out;
+  std::size_t start = 0;
+  int depth = 0;
+  for (std::size_t i = 0; i <= list.size(); ++i) {
+    char c = i < list.size() ? list[i] : ',';
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == ',' && depth == 0) {
+      std::string item = list.substr(start, i - start);
+      if (!item.empty()) out.push_back(core::parse_key(item));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
 int runs(Context& ctx, const RunsOptions& o) {
-  core::RunQuery q;
+  core::SearchSpec q;
   q.experiments = o.experiments;
   q.lifecycle = o.all ? core::Lifecycle::all : o.deleted ? core::Lifecycle::deleted : core::Lifecycle::active;
   if (o.limit >= 0) q.limit = o.limit;
+  q.filter = o.filter;
+  q.order = o.order;
   Format fmt = parse_format(o.format);  // validated even when --json overrides it
   if (ctx.global.json) fmt = Format::json;
-  auto list = core::list_runs(ctx.db(), q);
+  auto columns = parse_columns(o.columns);
+  auto list = core::load_runs(ctx.db(), core::search_runs(ctx.db(), q));
 
   if (fmt == Format::json) {
     Json j;
@@ -35,12 +100,25 @@ int runs(Context& ctx, const RunsOptions& o) {
     print_json(j);
     return 0;
   }
+  bool table = fmt == Format::table;
+  if (!columns.empty()) {
+    std::vector<std::string> header = {table ? "ID" : "id", table ? "NAME" : "name"};
+    for (auto& k : columns) header.push_back(k.text());
+    std::vector<std::vector<std::string>> rows;
+    for (auto& r : list) {
+      std::vector<std::string> row = {table ? short_id(r.uuid) : r.uuid, r.name};
+      for (auto& k : columns) row.push_back(run_value(r, k, table).value_or(table ? "-" : ""));
+      rows.push_back(std::move(row));
+    }
+    if (table) print_table(header, rows);
+    else print_delimited(fmt == Format::csv ? ',' : '\t', header, rows);
+    return 0;
+  }
   std::set<std::string> param_keys, metric_keys;
   for (auto& r : list) {
     for (auto& [k, v] : r.params) param_keys.insert(k);
     for (auto& m : r.metrics) metric_keys.insert(m.key);
   }
-  bool table = fmt == Format::table;
   std::vector<std::string> header = {"id", "name", "experiment", "status", "start", table ? "duration" : "duration_ms"};
   if (table)
     for (auto& h : header) std::transform(h.begin(), h.end(), h.begin(), ::toupper);
@@ -70,7 +148,7 @@ int runs(Context& ctx, const RunsOptions& o) {
   }
   if (table) {
     if (rows.empty()) {
-      ctx.note("no runs yet: try 'mlt run -- CMD' or 'mlt run start'");
+      ctx.note(o.filter.empty() ? "no runs yet: try 'mlt run -- CMD' or 'mlt run start'" : "no runs match the filter");
       return 0;
     }
     print_table(header, rows);
@@ -155,6 +233,12 @@ void add_runs_commands(CLI::App& root, Context& ctx) {
   auto o = std::make_shared<RunsOptions>();
   auto* r = root.add_subcommand("runs", "List runs, newest first, with their params and last metric values.");
   r->add_option("-e,--experiment", o->experiments, "Only runs of experiment EXP (repeatable).")->type_name("EXP");
+  r->add_option("-f,--filter", o->filter, "Only runs matching FILTER, e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\".")
+      ->type_name("FILTER");
+  r->add_option("-s,--sort", o->order, "Order by KEY [ASC|DESC] (repeatable; missing values last).")
+      ->type_name("ORDER");
+  r->add_option("--columns", o->columns, "Show these keys, comma-separated, e.g. params.lr,min(metrics.loss).")
+      ->type_name("LIST");
   r->add_option("-n,--limit", o->limit, "Show at most N runs.")->type_name("N")->check(
       [](const std::string& s) { return !s.empty() && s[0] == '-' ? std::string("must be 0 or more") : std::string(); });
   auto* all = r->add_flag("--all", o->all, "Include deleted runs.");

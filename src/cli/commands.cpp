@@ -10,6 +10,7 @@ static constexpr CommandGroup groups[] = {
     {"runs", add_runs_commands},
     {"artifact", add_artifact_commands},
     {"store", add_store_commands},
+    {"compare", add_compare_commands},
 };
 
 std::span<const CommandGroup> command_groups() { return groups; }

@@ -299,10 +299,7 @@ std::vector<Run> list_runs(store::Db& db, const RunQuery& rq) {
   std::vector<std::int64_t> exp_ids;
   for (auto& name : rq.experiments) exp_ids.push_back(get_experiment(db, name).id);
   std::string sql =
-      "SELECT r.id, r.uuid, r.name, r.experiment_id, e.name, r.status, r.lifecycle, p.uuid, r.user, "
-      "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms "
-      "FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.id = r.parent_id "
-      "WHERE (?1 = 'all' OR r.lifecycle = ?1)";
+      "SELECT r.id FROM runs r WHERE (?1 = 'all' OR r.lifecycle = ?1)";
   if (!exp_ids.empty()) {
     sql += " AND r.experiment_id IN (";
     for (std::size_t i = 0; i < exp_ids.size(); ++i) sql += fmt::format("{}?{}", i ? "," : "", i + 3);
@@ -313,9 +310,25 @@ std::vector<Run> list_runs(store::Db& db, const RunQuery& rq) {
   q.bind(1, rq.lifecycle == Lifecycle::all ? "all" : rq.lifecycle == Lifecycle::active ? "active" : "deleted");
   q.bind(2, rq.limit.value_or(-1));
   for (std::size_t i = 0; i < exp_ids.size(); ++i) q.bind(static_cast<int>(i + 3), exp_ids[i]);
+  std::vector<std::int64_t> ids;
+  while (q.step()) ids.push_back(q.int64(0));
+  return load_runs(db, ids);
+}
+
+std::vector<Run> load_runs(store::Db& db, const std::vector<std::int64_t>& ids) {
   std::vector<Run> out;
   std::unordered_map<std::int64_t, std::size_t> index;
-  while (q.step()) {
+  store::Stmt q(db,
+                "SELECT r.id, r.uuid, r.name, r.experiment_id, e.name, r.status, r.lifecycle, p.uuid, r.user, "
+                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms "
+                "FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.id = r.parent_id "
+                "WHERE r.id = ?1");
+  for (auto id : ids) {
+    q.bind(1, id);
+    if (!q.step()) {
+      q.reset();
+      continue;
+    }
     Run r;
     r.id = q.int64(0);
     r.uuid = q.text(1);
@@ -332,6 +345,7 @@ std::vector<Run> list_runs(store::Db& db, const RunQuery& rq) {
     r.deleted_ms = q.opt_int64(12);
     index[r.id] = out.size();
     out.push_back(std::move(r));
+    q.reset();
   }
   if (out.empty()) return out;
   // Details in one pass per table over the listed runs, in chunks that respect SQLite's limit

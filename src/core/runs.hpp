@@ -84,6 +84,8 @@ struct RunQuery {
 };
 // Newest first, each with params, tags, metric summaries and children.
 std::vector<Run> list_runs(store::Db& db, const RunQuery& q);
+// The runs with these internal ids, in this order (missing ids are skipped), fully loaded.
+std::vector<Run> load_runs(store::Db& db, const std::vector<std::int64_t>& ids);
 
 // A run that already ended is a conflict (exit 5).
 void end_run(store::Db& db, const RunRef& run, RunStatus status, std::optional<int> exit_code);

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -95,6 +96,27 @@ void Db::exec(const char* sql) {
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   if (err) sqlite3_free(err);
   if (rc != SQLITE_OK) fail(rc, fmt::format("running '{}'", sql));
+}
+
+static void sql_number(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_INTEGER || sqlite3_value_type(argv[0]) == SQLITE_FLOAT) {
+    sqlite3_result_double(ctx, sqlite3_value_double(argv[0]));
+    return;
+  }
+  const char* t = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  if (!t) return sqlite3_result_null(ctx);
+  std::string_view s(t, static_cast<std::size_t>(sqlite3_value_bytes(argv[0])));
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return sqlite3_result_null(ctx);
+  sqlite3_result_double(ctx, v);
+}
+
+void Db::register_number_function() {
+  int rc = sqlite3_create_function_v2(db_, "mlt_number", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, sql_number,
+                                      nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) fail(rc, "registering mlt_number()");
 }
 
 std::int64_t Db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }

@@ -32,6 +32,9 @@ class Db {
   int lock_timeout_ms() const { return lock_timeout_ms_; }
   std::int64_t last_insert_id() const;
   int changes() const;
+  // SQL function mlt_number(text): the number the whole text spells (decimal or exponent
+  // notation), else NULL. Used to compare text values numerically.
+  void register_number_function();
 
   // Throws the right Error for a failed sqlite call: busy -> conflict (5), corrupt -> integrity (6).
   [[noreturn]] void fail(int rc, std::string_view what) const;

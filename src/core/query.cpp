@@ -1,0 +1,542 @@
+#include "core/query.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/values.hpp"
+
+namespace mlt::core {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string o(s);
+  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
+const std::vector<std::string> attribute_names = {"run_id",   "run_name", "name",     "status",     "user",
+                                                  "user_id",  "start_time", "end_time", "duration", "experiment",
+                                                  "exit_code"};
+
+// A scanner over the filter text; every error shows the text with a caret under the column.
+class Parser {
+ public:
+  explicit Parser(const std::string& text) : s_(text) {}
+
+  [[noreturn]] void fail(const std::string& what, std::size_t pos) const {
+    std::string caret(pos, ' ');
+    throw Error(ExitCode::usage, fmt::format("invalid filter at column {}: {}\n  {}\n  {}^", pos + 1, what, s_, caret),
+                "see FILTERS in 'man mlt' (e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\")");
+  }
+
+  void ws() {
+    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+  }
+  bool at_end() {
+    ws();
+    return i_ >= s_.size();
+  }
+  std::size_t pos() {
+    ws();
+    return i_;
+  }
+
+  static bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+  // A keyword at the cursor (case-insensitive, not followed by an identifier character).
+  bool keyword(std::string_view kw) {
+    ws();
+    if (s_.size() - i_ < kw.size()) return false;
+    for (std::size_t k = 0; k < kw.size(); ++k)
+      if (std::tolower(static_cast<unsigned char>(s_[i_ + k])) != kw[k]) return false;
+    if (i_ + kw.size() < s_.size() && ident_char(s_[i_ + kw.size()])) return false;
+    i_ += kw.size();
+    return true;
+  }
+  bool punct(std::string_view p) {
+    ws();
+    if (s_.compare(i_, p.size(), p) != 0) return false;
+    i_ += p.size();
+    return true;
+  }
+  void expect(std::string_view p, const char* what) {
+    if (!punct(p)) fail(fmt::format("expected {}", what), pos());
+  }
+
+  std::string word() {
+    ws();
+    std::size_t start = i_;
+    while (i_ < s_.size() && ident_char(s_[i_])) ++i_;
+    return s_.substr(start, i_ - start);
+  }
+
+  std::string quoted(char q) {
+    std::size_t start = i_;
+    ++i_;
+    std::string out;
+    while (i_ < s_.size()) {
+      char c = s_[i_++];
+      if (c == '\\' && i_ < s_.size()) {
+        out += s_[i_++];
+      } else if (c == q) {
+        if (i_ < s_.size() && s_[i_] == q) {  // '' inside '...'
+          out += q;
+          ++i_;
+        } else {
+          return out;
+        }
+      } else {
+        out += c;
+      }
+    }
+    fail(fmt::format("unterminated {}", q == '`' ? "back-quoted name" : "string"), start);
+  }
+
+  // the name after "metrics." etc.: an identifier (dots, slashes and dashes allowed), or quoted
+  std::string key_name() {
+    std::size_t start = i_;
+    if (i_ < s_.size() && (s_[i_] == '`' || s_[i_] == '"')) return quoted(s_[i_]);
+    while (i_ < s_.size() && (ident_char(s_[i_]) || s_[i_] == '.' || s_[i_] == '/' || s_[i_] == '-' || s_[i_] == ':'))
+      ++i_;
+    if (i_ == start) fail("expected a key name after '.'", start);
+    return s_.substr(start, i_ - start);
+  }
+
+  QueryKey key() {
+    std::size_t start = pos();
+    std::string w = lower(word());
+    if (w.empty()) fail("expected a key such as metrics.loss, params.lr, tags.x or attributes.status", start);
+    QueryKey k;
+    k.pos = start;
+    if (w == "min" || w == "max" || w == "last" || w == "count") {
+      if (!punct("(")) fail(fmt::format("expected '(' after '{}'", w), pos());
+      k = key();
+      if (k.kind != KeyKind::metric) fail(fmt::format("{}() takes a metric, e.g. {}(metrics.loss)", w, w), k.pos);
+      k.agg = w == "min" ? Agg::min : w == "max" ? Agg::max : w == "count" ? Agg::count : Agg::last;
+      k.pos = start;
+      expect(")", "')'");
+      return k;
+    }
+    if (w == "metrics" || w == "metric") k.kind = KeyKind::metric;
+    else if (w == "params" || w == "param" || w == "parameters") k.kind = KeyKind::param;
+    else if (w == "tags" || w == "tag") k.kind = KeyKind::tag;
+    else if (w == "attributes" || w == "attribute" || w == "attr" || w == "run") k.kind = KeyKind::attribute;
+    else if (w == "datasets" || w == "dataset")
+      fail("datasets.* keys need data versions, which this version of mlt does not record yet", start);
+    else fail(fmt::format("unknown key type '{}': use metrics., params., tags. or attributes.", w), start);
+    if (i_ >= s_.size() || s_[i_] != '.') fail(fmt::format("expected '.' after '{}'", w), i_);
+    ++i_;
+    std::size_t name_pos = i_;
+    k.name = key_name();
+    if (k.kind == KeyKind::attribute) {
+      k.name = lower(k.name);
+      if (std::find(attribute_names.begin(), attribute_names.end(), k.name) == attribute_names.end())
+        fail(fmt::format("unknown attribute '{}': use one of {}", k.name, fmt::join(attribute_names, ", ")), name_pos);
+    }
+    return k;
+  }
+
+  QueryValue value() {
+    std::size_t start = pos();
+    QueryValue v;
+    v.pos = start;
+    if (i_ < s_.size() && (s_[i_] == '\'' || s_[i_] == '"')) {
+      v.type = QueryValue::string;
+      v.str = quoted(s_[i_]);
+      return v;
+    }
+    if (keyword("null")) fail("use IS NULL or IS NOT NULL to test for a missing key", start);
+    std::size_t end = i_;
+    while (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '.' || s_[end] == '-' ||
+                               s_[end] == '+'))
+      ++end;
+    auto d = parse_double(std::string_view(s_).substr(i_, end - i_));
+    if (end == i_ || !d) fail("expected a value: a number or a 'quoted string'", start);
+    v.type = QueryValue::number;
+    v.num = *d;
+    v.str = s_.substr(i_, end - i_);
+    i_ = end;
+    return v;
+  }
+
+  std::unique_ptr<Expr> cond() {
+    auto e = std::make_unique<Expr>();
+    e->key = key();
+    std::size_t op_pos = pos();
+    if (keyword("is")) {
+      e->type = Expr::is_null;
+      e->negated = keyword("not");
+      if (!keyword("null")) fail("expected NULL after IS", pos());
+      return e;
+    }
+    bool negated = keyword("not");
+    if (keyword("in")) {
+      e->type = Expr::in;
+      e->negated = negated;
+      expect("(", "'(' after IN");
+      do e->values.push_back(value());
+      while (punct(","));
+      expect(")", "')' or ',' in the IN list");
+      return e;
+    }
+    if (keyword("like") || keyword("ilike")) {
+      e->type = Expr::like;
+      e->negated = negated;
+      e->op = lower(std::string_view(s_).substr(op_pos, i_ - op_pos));
+      e->op = e->op.ends_with("ilike") ? "ILIKE" : "LIKE";
+      e->values.push_back(value());
+      if (e->values[0].type != QueryValue::string) fail(fmt::format("{} takes a 'quoted pattern'", e->op), e->values[0].pos);
+      if (e->key.kind == KeyKind::metric) fail(fmt::format("{} compares text; metrics are numbers", e->op), op_pos);
+      return e;
+    }
+    if (negated) fail("expected IN, LIKE or ILIKE after NOT", pos());
+    e->type = Expr::cmp;
+    for (const char* op : {"==", "!=", "<>", "<=", ">=", "=", "<", ">"}) {
+      if (punct(op)) {
+        e->op = op;
+        break;
+      }
+    }
+    if (e->op.empty()) fail("expected an operator: = != < <= > >= LIKE ILIKE IN IS", op_pos);
+    if (e->op == "==") e->op = "=";
+    if (e->op == "<>") e->op = "!=";
+    e->values.push_back(value());
+    if (e->key.kind == KeyKind::metric && e->values[0].type == QueryValue::string) {
+      auto d = parse_double(e->values[0].str);
+      if (!d) fail("metrics compare with numbers", e->values[0].pos);
+      e->values[0].type = QueryValue::number;
+      e->values[0].num = *d;
+    }
+    return e;
+  }
+
+  std::unique_ptr<Expr> unary() {
+    std::size_t start = pos();
+    if (keyword("not")) {
+      auto e = std::make_unique<Expr>();
+      e->type = Expr::negate;
+      e->children.push_back(unary());
+      return e;
+    }
+    if (punct("(")) {
+      auto e = disjunction();
+      expect(")", "')'");
+      return e;
+    }
+    if (at_end()) fail("expected a condition", start);
+    return cond();
+  }
+
+  std::unique_ptr<Expr> conjunction() {
+    auto first = unary();
+    if (!keyword("and")) return first;
+    auto e = std::make_unique<Expr>();
+    e->type = Expr::all;
+    e->children.push_back(std::move(first));
+    do e->children.push_back(unary());
+    while (keyword("and"));
+    return e;
+  }
+
+  std::unique_ptr<Expr> disjunction() {
+    auto first = conjunction();
+    if (!keyword("or")) return first;
+    auto e = std::make_unique<Expr>();
+    e->type = Expr::any;
+    e->children.push_back(std::move(first));
+    do e->children.push_back(conjunction());
+    while (keyword("or"));
+    return e;
+  }
+
+  std::unique_ptr<Expr> filter() {
+    auto e = disjunction();
+    if (!at_end()) fail("expected AND, OR or the end of the filter", pos());
+    return e;
+  }
+
+  const std::string& s_;
+  std::size_t i_ = 0;
+};
+
+// 'YYYY-MM-DD[THH:MM[:SS]][Z]' (UTC) -> epoch ms
+std::optional<std::int64_t> parse_time_literal(const std::string& s) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  int n = std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
+  if (n < 3 || mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = n >= 4 ? h : 0;
+  tm.tm_min = n >= 5 ? mi : 0;
+  tm.tm_sec = n >= 6 ? sec : 0;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+}
+
+// Compiles an AST to SQL with numbered parameters; joins one summary/param/tag row per key.
+class Compiler {
+ public:
+  explicit Compiler(store::Db& db) : db_(db) {}
+
+  using Bound = std::variant<std::int64_t, double, std::string>;
+  std::vector<Bound> binds;
+  std::string joins;
+
+  std::string param(Bound b) {
+    binds.push_back(std::move(b));
+    return fmt::format("?{}", binds.size());
+  }
+
+  std::string alias(const QueryKey& k) {
+    std::string id = fmt::format("{}:{}", static_cast<int>(k.kind), k.name);
+    if (auto it = aliases_.find(id); it != aliases_.end()) return it->second;
+    std::string a = fmt::format("k{}", aliases_.size());
+    aliases_[id] = a;
+    if (k.kind == KeyKind::metric) {
+      std::int64_t key_id = -1;
+      store::Stmt q(db_, "SELECT id FROM metric_keys WHERE key = ?1");
+      q.bind(1, k.name);
+      if (q.step()) key_id = q.int64(0);
+      joins += fmt::format(" LEFT JOIN metric_summary {0} ON {0}.run_id = r.id AND {0}.key_id = {1}", a, param(key_id));
+    } else if (k.kind == KeyKind::param || k.kind == KeyKind::tag) {
+      joins += fmt::format(" LEFT JOIN {0} {1} ON {1}.run_id = r.id AND {1}.key = {2}",
+                           k.kind == KeyKind::param ? "params" : "tags", a, param(k.name));
+    }
+    return a;
+  }
+
+  // The SQL expression of a key's value, and whether it is numeric.
+  std::pair<std::string, bool> column(const QueryKey& k) {
+    if (k.kind == KeyKind::attribute) {
+      static const std::map<std::string, std::pair<std::string, bool>> cols = {
+          {"run_id", {"r.uuid", false}},        {"run_name", {"r.name", false}},     {"name", {"r.name", false}},
+          {"status", {"r.status", false}},      {"user", {"r.user", false}},         {"user_id", {"r.user", false}},
+          {"start_time", {"r.start_ms", true}}, {"end_time", {"r.end_ms", true}},    {"experiment", {"e.name", false}},
+          {"duration", {"(r.end_ms - r.start_ms)", true}},                           {"exit_code", {"r.exit_code", true}}};
+      return cols.at(k.name);
+    }
+    std::string a = alias(k);
+    if (k.kind != KeyKind::metric) return {a + ".value", false};
+    switch (k.agg) {
+      case Agg::last: return {a + ".last_value", true};
+      case Agg::min: return {a + ".min_value", true};
+      case Agg::max: return {a + ".max_value", true};
+      case Agg::count: return {"coalesce(" + a + ".count, 0)", true};
+    }
+    return {a + ".last_value", true};
+  }
+
+  std::string missing(const QueryKey& k) {
+    if (k.kind == KeyKind::metric) return k.agg == Agg::count ? "0" : alias(k) + ".count IS NULL";
+    return column(k).first + " IS NULL";
+  }
+
+  Bound literal(const QueryKey& k, const QueryValue& v, bool numeric_column) {
+    if (k.kind == KeyKind::attribute && (k.name == "start_time" || k.name == "end_time") &&
+        v.type == QueryValue::string) {
+      auto t = parse_time_literal(v.str);
+      if (!t)
+        throw Error(ExitCode::usage,
+                    fmt::format("invalid time '{}' for attributes.{}: use epoch milliseconds or YYYY-MM-DD[THH:MM:SS]",
+                                v.str, k.name));
+      return *t;
+    }
+    if (k.kind == KeyKind::attribute && k.name == "status") {
+      std::string up = v.str;
+      for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return up;
+    }
+    if (numeric_column && v.type == QueryValue::number) return v.num;
+    if (numeric_column) {
+      auto d = parse_double(v.str);
+      if (d) return *d;
+    }
+    return v.str;
+  }
+
+  std::string compile(const Expr& e) {
+    switch (e.type) {
+      case Expr::all:
+      case Expr::any: {
+        std::vector<std::string> parts;
+        for (auto& c : e.children) parts.push_back(compile(*c));
+        return "(" + fmt::format("{}", fmt::join(parts, e.type == Expr::all ? " AND " : " OR ")) + ")";
+      }
+      case Expr::negate:
+        // NOT of a condition on a missing key is true: the key's absence makes the inner false
+        return "(NOT coalesce(" + compile(*e.children[0]) + ", 0))";
+      case Expr::is_null:
+        return "(" + std::string(e.negated ? "NOT " : "") + "(" + missing(e.key) + "))";
+      case Expr::like: {
+        auto [col, num] = column(e.key);
+        std::string p = param(e.values[0].str);
+        std::string test = e.op == "ILIKE" ? fmt::format("lower({}) LIKE lower({}) ESCAPE '\\'", col, p)
+                                           : fmt::format("{} LIKE {} ESCAPE '\\'", col, p);
+        return fmt::format("({} IS NOT NULL AND {}({}))", col, e.negated ? "NOT " : "", test);
+      }
+      case Expr::in: {
+        auto [col, num] = column(e.key);
+        bool all_numbers = std::all_of(e.values.begin(), e.values.end(),
+                                       [](const QueryValue& v) { return v.type == QueryValue::number; });
+        std::string lhs = col;
+        bool numeric = num;
+        if (!num && all_numbers && (e.key.kind == KeyKind::param || e.key.kind == KeyKind::tag)) {
+          lhs = "mlt_number(" + col + ")";
+          numeric = true;
+        }
+        std::vector<std::string> ps;
+        for (auto& v : e.values) ps.push_back(param(numeric ? literal(e.key, v, true) : Bound(v.str)));
+        return fmt::format("({} IS NOT NULL AND {} {}IN ({}))", lhs, lhs, e.negated ? "NOT " : "", fmt::join(ps, ", "));
+      }
+      case Expr::cmp: {
+        auto [col, num] = column(e.key);
+        const QueryValue& v = e.values[0];
+        std::string lhs = col;
+        bool numeric = num;
+        if (!num && v.type == QueryValue::number && (e.key.kind == KeyKind::param || e.key.kind == KeyKind::tag)) {
+          lhs = "mlt_number(" + col + ")";
+          numeric = true;
+        }
+        if (num && v.type == QueryValue::string && e.key.kind == KeyKind::attribute &&
+            e.key.name != "start_time" && e.key.name != "end_time" && !parse_double(v.str))
+          throw Error(ExitCode::usage, fmt::format("attributes.{} compares with numbers, not '{}'", e.key.name, v.str));
+        std::string p = param(literal(e.key, v, numeric));
+        return fmt::format("({} {} {})", lhs, e.op, p);
+      }
+    }
+    return "1";
+  }
+
+  // ORDER BY terms: present values first (NaN metrics after numbers), missing keys last.
+  std::string order(const OrderKey& o) {
+    auto [col, num] = column(o.key);
+    const char* dir = o.desc ? "DESC" : "ASC";
+    if (o.key.kind == KeyKind::metric)
+      return fmt::format("({}), ({} IS NULL), {} {}", missing(o.key), col, col, dir);
+    if (o.key.kind == KeyKind::param || o.key.kind == KeyKind::tag)
+      return fmt::format("({} IS NULL), (mlt_number({}) IS NULL), mlt_number({}) {}, {} {}", col, col, col, dir, col, dir);
+    return fmt::format("({} IS NULL), {} {}", col, col, dir);
+  }
+
+ private:
+  store::Db& db_;
+  std::map<std::string, std::string> aliases_;
+};
+
+void collect_keys(const Expr& e, std::vector<QueryKey>& out) {
+  if (e.type == Expr::all || e.type == Expr::any || e.type == Expr::negate) {
+    for (auto& c : e.children) collect_keys(*c, out);
+    return;
+  }
+  auto t = e.key.text();
+  if (std::none_of(out.begin(), out.end(), [&](const QueryKey& k) { return k.text() == t; })) out.push_back(e.key);
+}
+
+}  // namespace
+
+std::string QueryKey::text() const {
+  auto quote = [](const std::string& n) {
+    bool plain = !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' || c == '-' || c == ':';
+    });
+    return plain ? n : "`" + n + "`";
+  };
+  switch (kind) {
+    case KeyKind::metric: {
+      std::string base = "metrics." + quote(name);
+      switch (agg) {
+        case Agg::last: return base;
+        case Agg::min: return "min(" + base + ")";
+        case Agg::max: return "max(" + base + ")";
+        case Agg::count: return "count(" + base + ")";
+      }
+      return base;
+    }
+    case KeyKind::param: return "params." + quote(name);
+    case KeyKind::tag: return "tags." + quote(name);
+    case KeyKind::attribute: return "attributes." + name;
+  }
+  return name;
+}
+
+std::unique_ptr<Expr> parse_filter(const std::string& text) { return Parser(text).filter(); }
+
+QueryKey parse_key(const std::string& text) {
+  Parser p(text);
+  auto k = p.key();
+  if (!p.at_end()) p.fail("unexpected text after the key", p.pos());
+  return k;
+}
+
+OrderKey parse_order(const std::string& text) {
+  Parser p(text);
+  OrderKey o{p.key(), false};
+  if (p.keyword("desc")) o.desc = true;
+  else p.keyword("asc");
+  if (!p.at_end()) p.fail("expected ASC, DESC or the end of the order key", p.pos());
+  return o;
+}
+
+std::vector<QueryKey> filter_keys(const Expr& e) {
+  std::vector<QueryKey> out;
+  collect_keys(e, out);
+  return out;
+}
+
+std::vector<std::int64_t> search_runs(store::Db& db, const SearchSpec& spec) {
+  Compiler c(db);
+  std::unique_ptr<Expr> filter;
+  if (!spec.filter.empty()) filter = parse_filter(spec.filter);
+  std::vector<OrderKey> order;
+  for (auto& o : spec.order) order.push_back(parse_order(o));
+  std::string where = fmt::format("(r.lifecycle = {} OR {} = 'all')",
+                                  c.param(std::string(spec.lifecycle == Lifecycle::deleted ? "deleted" : "active")),
+                                  c.param(std::string(spec.lifecycle == Lifecycle::all ? "all" : "")));
+  if (!spec.experiments.empty()) {
+    std::vector<std::string> ps;
+    for (auto& name : spec.experiments) ps.push_back(c.param(get_experiment(db, name).id));
+    where += fmt::format(" AND r.experiment_id IN ({})", fmt::join(ps, ", "));
+  }
+  if (spec.only_run) where += " AND r.id = " + c.param(*spec.only_run);
+  if (filter) where += " AND coalesce(" + c.compile(*filter) + ", 0)";
+  std::string order_sql;
+  for (auto& o : order) order_sql += c.order(o) + ", ";
+  order_sql += "r.start_ms DESC, r.id DESC";
+  std::string sql = fmt::format("SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id{} WHERE {} ORDER BY {}",
+                                c.joins, where, order_sql);
+  if (spec.limit) sql += " LIMIT " + c.param(*spec.limit);
+  db.register_number_function();
+  db.exec("PRAGMA case_sensitive_like = ON");
+  store::Stmt q(db, sql);
+  for (std::size_t i = 0; i < c.binds.size(); ++i) {
+    int idx = static_cast<int>(i + 1);
+    std::visit([&](auto& v) { q.bind(idx, v); }, c.binds[i]);
+  }
+  std::vector<std::int64_t> out;
+  while (q.step()) out.push_back(q.int64(0));
+  return out;
+}
+
+std::optional<std::string> key_value(store::Db& db, std::int64_t run_id, const QueryKey& key) {
+  Compiler c(db);
+  auto [col, num] = c.column(key);
+  std::string sql = fmt::format(
+      "SELECT {}, {} FROM runs r JOIN experiments e ON e.id = r.experiment_id{} WHERE r.id = {}", col,
+      key.kind == KeyKind::metric ? c.missing(key) : col + " IS NULL", c.joins, c.param(run_id));
+  store::Stmt q(db, sql);
+  for (std::size_t i = 0; i < c.binds.size(); ++i) {
+    int idx = static_cast<int>(i + 1);
+    std::visit([&](auto& v) { q.bind(idx, v); }, c.binds[i]);
+  }
+  if (!q.step() || q.int64(1)) return std::nullopt;
+  if (q.is_null(0)) return std::string("nan");
+  if (num) return format_double(q.real(0));
+  return q.text(0);
+}
+
+}  // namespace mlt::core
