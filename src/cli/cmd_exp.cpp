@@ -86,7 +86,7 @@ void add_exp_commands(CLI::App& root, Context& ctx) {
   auto* c = grp->add_subcommand("create", "Create experiment NAME and print its name.");
   c->add_option("name", o->name, "The experiment's name, unique in the project.")->required();
   c->add_option("-d,--description", o->description, "A sentence on what the experiment is for.")->type_name("TEXT");
-  c->add_option("-t,--tag", o->tags, "Set tag K to V (repeatable).")->type_name("K=V");
+  c->add_option("-t,--tag", o->tags, "Set tag K to V (repeatable).")->type_name("K=V")->allow_extra_args(false);
   c->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return exp_create(ctx, *o); }); });
 
   auto* l = grp->add_subcommand("ls", "List experiments with their number of runs.");

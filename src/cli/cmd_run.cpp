@@ -332,8 +332,9 @@ void add_new_run_options(CLI::App* c, RunOptions& o) {
                 "Put the run in experiment EXP (created if missing; default $MLT_EXPERIMENT or Default).")
       ->type_name("EXP");
   c->add_option("-n,--name", o.name, "Name the run (default: a generated adjective-noun name).")->type_name("NAME");
-  c->add_option("-p,--param", o.params, "Log param K=V (repeatable).")->type_name("K=V");
-  c->add_option("-t,--tag", o.tags, "Set tag K=V (repeatable).")->type_name("K=V");
+  // one value per -p/-t, so that '-p a=1 -- CMD --flag' leaves '--' and CMD alone
+  c->add_option("-p,--param", o.params, "Log param K=V (repeatable).")->type_name("K=V")->allow_extra_args(false);
+  c->add_option("-t,--tag", o.tags, "Set tag K=V (repeatable).")->type_name("K=V")->allow_extra_args(false);
   c->add_option("--parent", o.parent, "Nest the run under RUN (default: $MLT_RUN_ID when set).")->type_name("RUN");
   c->add_flag("--no-git", o.no_git, "Do not record the git state of the working tree.");
 }

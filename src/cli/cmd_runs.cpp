@@ -232,11 +232,14 @@ int metrics(Context& ctx, const MetricsOptions& o) {
 void add_runs_commands(CLI::App& root, Context& ctx) {
   auto o = std::make_shared<RunsOptions>();
   auto* r = root.add_subcommand("runs", "List runs, newest first, with their params and last metric values.");
-  r->add_option("-e,--experiment", o->experiments, "Only runs of experiment EXP (repeatable).")->type_name("EXP");
+  r->add_option("-e,--experiment", o->experiments, "Only runs of experiment EXP (repeatable).")
+      ->type_name("EXP")
+      ->allow_extra_args(false);
   r->add_option("-f,--filter", o->filter, "Only runs matching FILTER, e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\".")
       ->type_name("FILTER");
   r->add_option("-s,--sort", o->order, "Order by KEY [ASC|DESC] (repeatable; missing values last).")
-      ->type_name("ORDER");
+      ->type_name("ORDER")
+      ->allow_extra_args(false);
   r->add_option("--columns", o->columns, "Show these keys, comma-separated, e.g. params.lr,min(metrics.loss).")
       ->type_name("LIST");
   r->add_option("-n,--limit", o->limit, "Show at most N runs.")->type_name("N")->check(

@@ -22,8 +22,15 @@ std::string short_id(const std::string& uuid) { return uuid.substr(0, 8); }
 
 static std::size_t display_width(const std::string& s) {
   std::size_t w = 0;
-  for (unsigned char c : s)
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0x1b && i + 1 < s.size() && s[i + 1] == '[') {  // a colour sequence takes no room
+      i += 2;
+      while (i < s.size() && !(s[i] >= '@' && s[i] <= '~')) ++i;
+      continue;
+    }
     if ((c & 0xC0) != 0x80) ++w;  // count code points, not continuation bytes
+  }
   return w;
 }
 

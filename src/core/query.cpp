@@ -30,7 +30,7 @@ class Parser {
   [[noreturn]] void fail(const std::string& what, std::size_t pos) const {
     std::string caret(pos, ' ');
     throw Error(ExitCode::usage, fmt::format("invalid filter at column {}: {}\n  {}\n  {}^", pos + 1, what, s_, caret),
-                "see FILTERS in 'man mlt' (e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\")");
+                "see 'man mlt-runs' (e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\")");
   }
 
   void ws() {
@@ -332,7 +332,7 @@ class Compiler {
   }
 
   std::string missing(const QueryKey& k) {
-    if (k.kind == KeyKind::metric) return k.agg == Agg::count ? "0" : alias(k) + ".count IS NULL";
+    if (k.kind == KeyKind::metric) return k.agg == Agg::count ? "(0 = 1)" : alias(k) + ".count IS NULL";
     return column(k).first + " IS NULL";
   }
 
@@ -390,7 +390,7 @@ class Compiler {
           numeric = true;
         }
         std::vector<std::string> ps;
-        for (auto& v : e.values) ps.push_back(param(numeric ? literal(e.key, v, true) : Bound(v.str)));
+        for (auto& v : e.values) ps.push_back(param(literal(e.key, v, numeric)));
         return fmt::format("({} IS NOT NULL AND {} {}IN ({}))", lhs, lhs, e.negated ? "NOT " : "", fmt::join(ps, ", "));
       }
       case Expr::cmp: {

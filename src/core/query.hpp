@@ -20,8 +20,8 @@
 //   value   := number | 'string' | "string" | NULL
 // Keywords are case-insensitive. Semantics: a run lacking a key never matches a comparison but
 // matches IS NULL; a NaN metric exists (IS NOT NULL) but fails every comparison; params and tags
-// compare as numbers when the value is an unquoted number and the stored text is a number, as
-// text otherwise; LIKE is case-sensitive, ILIKE is not; times compare as epoch ms or as
+// compare as numbers when the value is an unquoted number (a stored text that is not a number
+// then fails the comparison), as text when the value is quoted; LIKE is case-sensitive, ILIKE is not; times compare as epoch ms or as
 // 'YYYY-MM-DD[THH:MM[:SS]][Z]' (UTC).
 #pragma once
 #include <cstdint>
