@@ -11,6 +11,7 @@ static constexpr CommandGroup groups[] = {
     {"artifact", add_artifact_commands},
     {"store", add_store_commands},
     {"compare", add_compare_commands},
+    {"plot", add_plot_commands},
 };
 
 std::span<const CommandGroup> command_groups() { return groups; }

@@ -24,5 +24,6 @@ void add_runs_commands(CLI::App& root, Context& ctx);     // runs, metrics
 void add_artifact_commands(CLI::App& root, Context& ctx);
 void add_store_commands(CLI::App& root, Context& ctx);    // fsck, gc, du
 void add_compare_commands(CLI::App& root, Context& ctx);  // check, diff, compare
+void add_plot_commands(CLI::App& root, Context& ctx);
 
 }  // namespace mlt::cli
