@@ -494,9 +494,10 @@ std::vector<std::int64_t> search_runs(store::Db& db, const SearchSpec& spec) {
   if (!spec.filter.empty()) filter = parse_filter(spec.filter);
   std::vector<OrderKey> order;
   for (auto& o : spec.order) order.push_back(parse_order(o));
-  std::string where = fmt::format("(r.lifecycle = {} OR {} = 'all')",
-                                  c.param(std::string(spec.lifecycle == Lifecycle::deleted ? "deleted" : "active")),
-                                  c.param(std::string(spec.lifecycle == Lifecycle::all ? "all" : "")));
+  // (parameters are numbered in the order param() is called: never two calls in one expression)
+  std::string wanted = c.param(std::string(spec.lifecycle == Lifecycle::deleted ? "deleted" : "active"));
+  std::string any = c.param(std::string(spec.lifecycle == Lifecycle::all ? "all" : ""));
+  std::string where = fmt::format("(r.lifecycle = {} OR {} = 'all')", wanted, any);
   if (!spec.experiments.empty()) {
     std::vector<std::string> ps;
     for (auto& name : spec.experiments) ps.push_back(c.param(get_experiment(db, name).id));
