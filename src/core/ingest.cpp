@@ -170,9 +170,11 @@ std::optional<std::string> LineParser::parse_csv(std::string_view line, ParsedLi
     return cells;
   };
   auto cells = split(line);
+  if (header_failed_) return std::string("no valid CSV header to read this row by");
   if (header_.empty()) {
     std::vector<std::string> header;
     for (auto c : cells) {
+      header_failed_ = true;  // until proven otherwise: rows after a bad header cannot be read
       if (c.empty()) return std::string("empty column name in the CSV header");
       if (c.find('=') != std::string_view::npos)
         return fmt::format("column name '{}' in the CSV header contains '='", shorten(c));
@@ -181,6 +183,7 @@ std::optional<std::string> LineParser::parse_csv(std::string_view line, ParsedLi
       header.emplace_back(c);
     }
     header_ = std::move(header);
+    header_failed_ = false;
     return std::nullopt;
   }
   if (cells.size() != header_.size())

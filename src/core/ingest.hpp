@@ -48,6 +48,7 @@ class LineParser {
   std::optional<std::string> parse_csv(std::string_view line, ParsedLine& out);
   LineFormat format_;
   std::vector<std::string> header_;   // csv
+  bool header_failed_ = false;        // csv: the header line was rejected
 };
 
 // Guesses the format of a stream from its first non-blank line.

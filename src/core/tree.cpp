@@ -49,6 +49,8 @@ std::vector<TreeEntry> parse_tree(const std::string& payload, const store::Diges
     TreeEntry e;
     if (kind != "f" && kind != "d" && kind != "l") bad_tree(d, "unknown entry kind");
     e.kind = static_cast<EntryKind>(kind[0]);
+    if (mode.empty() || mode.size() > 4 || mode.find_first_not_of("01234567") != std::string_view::npos)
+      bad_tree(d, "bad entry mode");
     e.mode = static_cast<std::uint32_t>(std::strtoul(std::string(mode).c_str(), nullptr, 8));
     auto sz = parse_int64(size);
     auto dg = store::Digest::parse(hex);

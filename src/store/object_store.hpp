@@ -12,6 +12,7 @@
 //
 // Files up to 1 MiB are one blob; larger files are cut into content-defined chunks (store/chunker)
 // stored as blobs and listed by a manifest, so equal regions of different files are stored once.
+// A larger file that is a single chunk is that chunk's blob (its name is the file's digest).
 // Objects live at objects/<2 hex>/<62 hex>, read-only. Writes go to tmp/, then are linked into
 // place (an existing object is never replaced); nothing is fsynced per object: sync() makes a
 // batch durable at once, before the database rows that reference it are committed. Every read
