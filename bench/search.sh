@@ -38,3 +38,14 @@ if command -v sqlite3 >/dev/null && [ "${BENCH_SMOKE:-0}" != 1 ]; then
   echo "query plan of mlt runs -n 50 (newest first):"
   sqlite3 .mlt/mlt.db "EXPLAIN QUERY PLAN SELECT r.id FROM runs r WHERE r.lifecycle = 'active' ORDER BY r.start_ms DESC, r.id DESC LIMIT 50" | sed 's/^/  /'
 fi
+
+# plot: one metric of PLOT_POINTS (default 1,000,000) points, drawn in the terminal and as SVG
+plot_points=${PLOT_POINTS:-1000000}
+[ "${BENCH_SMOKE:-0}" = 1 ] && plot_points=2000
+pdir=$(mktemp -d)
+(cd "$pdir" && "$mlt" -q init . && "$mlt" run start --no-git -n plot >/dev/null &&
+  awk -v n="$plot_points" 'BEGIN { for (i = 0; i < n; i++) printf "loss=%.6f step=%d\n", 1 / (1 + i / 1000) + (i % 9973 == 0 ? 1 : 0), i }' |
+  "$mlt" -q log stream --run plot)
+echo "plot of $plot_points points: $(cd "$pdir" && median "$mlt" -q plot plot --width 100) ms median in the terminal," \
+  "$(cd "$pdir" && median "$mlt" -q plot plot --svg "$pdir/p.svg") ms as SVG (target < 300 ms)"
+rm -rf "$pdir"
