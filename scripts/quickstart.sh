@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-scripts/build.sh
+scripts/build.sh mlt mlt-example-train
 mlt="$PWD/build/mlt"
 demo="$PWD/build/demo"
 "$mlt" init "$demo"

@@ -36,7 +36,11 @@ const char* kind_name(core::EntryKind k) {
 
 int artifact_ls(Context& ctx, const ArtifactOptions& o) {
   auto [run, path] = target(ctx, o);
-  auto top = core::artifact_entry(ctx.project(), run, path);
+  bool whole = path.empty() || path == "." || path == "/";
+  // a run without artifacts has an empty listing; only a named path that is missing is exit 4
+  auto top = whole && !core::artifact_root(ctx.db(), run)
+                 ? core::TreeEntry{core::EntryKind::dir, 0755, 0, {}, ""}
+                 : core::artifact_entry(ctx.project(), run, path);
   std::vector<std::pair<std::string, core::TreeEntry>> rows;
   std::string base = path;
   while (!base.empty() && base.back() == '/') base.pop_back();

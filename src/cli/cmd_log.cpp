@@ -21,6 +21,7 @@ struct LogOptions {
   bool step_given = false, time_given = false;   // --step "" is an error, not "no step"
   std::vector<std::string> paths;
   std::string as;
+  bool as_given = false;   // --as '' is an invalid path, not "no --as"
 };
 
 std::uint64_t bytes_below(const std::filesystem::path& p) {
@@ -45,7 +46,7 @@ int log_artifact(Context& ctx, const LogOptions& o) {
   Progress progress(ctx, "add", total);
   ao.progress = progress.counter();
   ao.warn = [&ctx](const std::string& m) { ctx.warn(m); };
-  auto root = core::log_artifacts(ctx.project(), run, sources, o.as.empty() ? std::nullopt : std::optional(o.as), st, ao);
+  auto root = core::log_artifacts(ctx.project(), run, sources, o.as_given ? std::optional(o.as) : std::nullopt, st, ao);
   if (ctx.global.json) {
     Json j;
     j["run"] = run.uuid;
@@ -214,10 +215,13 @@ void add_log_commands(CLI::App& root, Context& ctx) {
 
   auto* a = grp->add_subcommand("artifact", "Store files or directories as artifacts of a run (symlinks kept as links).");
   a->add_option("paths", o->paths, "Files or directories to add.")->type_name("PATH");
-  a->add_option("--as", o->as, "Store at DEST in the run's artifacts (with several PATHs: inside DEST).")
-      ->type_name("DEST");
+  auto* as = a->add_option("--as", o->as, "Store at DEST in the run's artifacts (with several PATHs: inside DEST).")
+                 ->type_name("DEST");
   a->add_option("--run", o->run, run_help)->type_name("RUN");
-  a->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_artifact(ctx, *o); }); });
+  a->callback([&ctx, o, as] {
+    o->as_given = as->count() > 0;
+    ctx.select(Needs::project, [&ctx, o] { return log_artifact(ctx, *o); });
+  });
 
   auto* st = grp->add_subcommand("stream", "Read metric lines from stdin (kv, jsonl or csv) and store them in batches.");
   st->add_option("--format", o->format, "auto (by the first line, default), kv, jsonl or csv.")->type_name("FORMAT");

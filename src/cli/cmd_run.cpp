@@ -192,7 +192,7 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
     }
     auto st = r->stats();
     if (st.points > 0 || st.rejected > 0)
-      ctx.note(fmt::format("mlt: {} {} point{} stored ({} key{}), {} rejected line{}",
+      ctx.note(fmt::format("mlt: {} {} point{} ({} key{}), {} rejected line{}",
                            r == &channel ? "metrics channel:" : "stdout metrics:", st.committed,
                            st.committed == 1 ? "" : "s", st.keys, st.keys == 1 ? "" : "s", st.rejected,
                            st.rejected == 1 ? "" : "s"));

@@ -406,12 +406,37 @@ TreeEntry artifact_entry(Project& p, const RunRef& run, const std::string& path)
   return *e;
 }
 
+void restore_new_or_into(Project& p, const TreeEntry& entry, const fs::path& dest, bool exists, const fs::path& parent,
+                         const RestoreOptions& opt);
+
 void restore(Project& p, const TreeEntry& entry, const fs::path& dest, const RestoreOptions& opt) {
   struct stat st {};
   bool exists = lexists(dest, st);
   fs::path parent = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
   std::error_code ec;
+  // Missing parent folders are created, and removed again if the restore fails.
+  std::vector<fs::path> made;
+  for (fs::path p = parent; !p.empty() && !fs::exists(fs::symlink_status(p, ec)); p = p.parent_path()) {
+    made.push_back(p);
+    if (p == p.parent_path()) break;
+  }
   fs::create_directories(parent, ec);
+  struct Undo {
+    std::vector<fs::path>& made;
+    bool done = false;
+    ~Undo() {
+      if (done) return;
+      std::error_code e;
+      for (auto& p : made) fs::remove(p, e);  // innermost first; only empty folders go
+    }
+  } undo{made};
+  restore_new_or_into(p, entry, dest, exists, parent, opt);
+  undo.done = true;
+}
+
+void restore_new_or_into(Project& p, const TreeEntry& entry, const fs::path& dest, bool exists, const fs::path& parent,
+                         const RestoreOptions& opt) {
+  std::error_code ec;
   if (entry.kind == EntryKind::dir && !exists) {
     // A new directory appears whole or not at all.
     fs::path tmp = parent / fmt::format(".{}.mlt-{}", entry.name.substr(0, 64), random_suffix());

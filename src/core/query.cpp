@@ -488,16 +488,35 @@ std::vector<QueryKey> filter_keys(const Expr& e) {
   return out;
 }
 
-std::vector<std::int64_t> search_runs(store::Db& db, const SearchSpec& spec) {
+namespace {
+
+enum class Part { all, present, absent };
+
+// One search query. `part` splits on the first order key when it is a metric: `present` takes
+// the runs whose value is a number, driven by the (key_id, value) index in sort order, so that a
+// LIMIT stops early instead of sorting every run; `absent` takes the rest (NaN, then missing).
+std::vector<std::int64_t> run_search(store::Db& db, const SearchSpec& spec, const Expr* filter,
+                                     const std::vector<OrderKey>& order, Part part,
+                                     std::optional<std::int64_t> limit) {
   Compiler c(db);
-  std::unique_ptr<Expr> filter;
-  if (!spec.filter.empty()) filter = parse_filter(spec.filter);
-  std::vector<OrderKey> order;
-  for (auto& o : spec.order) order.push_back(parse_order(o));
+  std::string from = "runs r";
+  std::string lead;  // the sort column of the `present` part
+  if (part == Part::present) {
+    const QueryKey& k = order[0].key;
+    std::int64_t key_id = -1;
+    store::Stmt q(db, "SELECT id FROM metric_keys WHERE key = ?1");
+    q.bind(1, k.name);
+    if (q.step()) key_id = q.int64(0);
+    lead = std::string("s0.") + (k.agg == Agg::min ? "min_value" : k.agg == Agg::max ? "max_value" : "last_value");
+    std::string kid = c.param(key_id);
+    from = fmt::format("metric_summary s0 CROSS JOIN runs r ON r.id = s0.run_id AND s0.key_id = {}", kid);
+  }
   // (parameters are numbered in the order param() is called: never two calls in one expression)
   std::string wanted = c.param(std::string(spec.lifecycle == Lifecycle::deleted ? "deleted" : "active"));
   std::string any = c.param(std::string(spec.lifecycle == Lifecycle::all ? "all" : ""));
   std::string where = fmt::format("(r.lifecycle = {} OR {} = 'all')", wanted, any);
+  if (part == Part::present) where += " AND " + lead + " IS NOT NULL";
+  if (part == Part::absent) where += " AND " + c.column(order[0].key).first + " IS NULL";
   if (!spec.experiments.empty()) {
     std::vector<std::string> ps;
     for (auto& name : spec.experiments) ps.push_back(c.param(get_experiment(db, name).id));
@@ -506,13 +525,14 @@ std::vector<std::int64_t> search_runs(store::Db& db, const SearchSpec& spec) {
   if (spec.only_run) where += " AND r.id = " + c.param(*spec.only_run);
   if (filter) where += " AND coalesce(" + c.compile(*filter) + ", 0)";
   std::string order_sql;
-  for (auto& o : order) order_sql += c.order(o) + ", ";
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i == 0 && part == Part::present) order_sql += fmt::format("{} {}, ", lead, order[0].desc ? "DESC" : "ASC");
+    else order_sql += c.order(order[i]) + ", ";
+  }
   order_sql += "r.start_ms DESC, r.id DESC";
-  std::string sql = fmt::format("SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id{} WHERE {} ORDER BY {}",
-                                c.joins, where, order_sql);
-  if (spec.limit) sql += " LIMIT " + c.param(*spec.limit);
-  db.register_number_function();
-  db.exec("PRAGMA case_sensitive_like = ON");
+  std::string sql = fmt::format("SELECT r.id FROM {} JOIN experiments e ON e.id = r.experiment_id{} WHERE {} ORDER BY {}",
+                                from, c.joins, where, order_sql);
+  if (limit) sql += " LIMIT " + c.param(*limit);
   store::Stmt q(db, sql);
   for (std::size_t i = 0; i < c.binds.size(); ++i) {
     int idx = static_cast<int>(i + 1);
@@ -520,6 +540,25 @@ std::vector<std::int64_t> search_runs(store::Db& db, const SearchSpec& spec) {
   }
   std::vector<std::int64_t> out;
   while (q.step()) out.push_back(q.int64(0));
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> search_runs(store::Db& db, const SearchSpec& spec) {
+  std::unique_ptr<Expr> filter;
+  if (!spec.filter.empty()) filter = parse_filter(spec.filter);
+  std::vector<OrderKey> order;
+  for (auto& o : spec.order) order.push_back(parse_order(o));
+  db.register_number_function();
+  db.exec("PRAGMA case_sensitive_like = ON");
+  bool split = spec.limit && !order.empty() && order[0].key.kind == KeyKind::metric && order[0].key.agg != Agg::count;
+  if (!split) return run_search(db, spec, filter.get(), order, Part::all, spec.limit);
+  auto out = run_search(db, spec, filter.get(), order, Part::present, spec.limit);
+  if (static_cast<std::int64_t>(out.size()) < *spec.limit) {
+    auto rest = run_search(db, spec, filter.get(), order, Part::absent, *spec.limit - static_cast<std::int64_t>(out.size()));
+    out.insert(out.end(), rest.begin(), rest.end());
+  }
   return out;
 }
 

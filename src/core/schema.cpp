@@ -113,9 +113,17 @@ CREATE TABLE file_cache(
 ) STRICT, WITHOUT ROWID;
 )sql";
 
+// Schema v3: indexes that let a search ordered by min(metrics.K) or max(metrics.K) walk the runs
+// in order (last_value has had one since v1).
+constexpr const char* v3 = R"sql(
+CREATE INDEX metric_summary_by_key_min ON metric_summary(key_id, min_value);
+CREATE INDEX metric_summary_by_key_max ON metric_summary(key_id, max_value);
+)sql";
+
 constexpr store::Migration migrations[] = {
     {"experiments, runs, params, tags, metrics", v1},
     {"run artifacts, stat cache", v2},
+    {"summary indexes for ordering by min and max", v3},
 };
 
 }  // namespace
