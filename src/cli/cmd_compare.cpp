@@ -21,17 +21,10 @@ struct CompareOptions {
   std::vector<std::string> runs;
 };
 
-core::RunRef run_or_env(Context& ctx, const std::string& ref) {
-  std::string r = ref;
-  if (r.empty())
-    if (const char* env = std::getenv("MLT_RUN_ID"); env && *env) r = env;
-  if (r.empty()) throw Error(ExitCode::usage, "no run given", "pass --run RUN or set MLT_RUN_ID");
-  return core::resolve_run(ctx.db(), r);
-}
 
 int check(Context& ctx, const CompareOptions& o) {
   auto expr = core::parse_filter(o.filter);  // a bad filter is exit 2 before anything else
-  auto run = run_or_env(ctx, o.run);
+  auto run = core::resolve_run_or_env(ctx.db(), o.run);
   core::SearchSpec spec;
   spec.filter = o.filter;
   spec.lifecycle = core::Lifecycle::all;

@@ -67,13 +67,6 @@ core::NewRun new_run_spec(Context& ctx, const RunOptions& o, std::string* git_di
   return spec;
 }
 
-core::RunRef run_or_env(Context& ctx, const std::string& ref) {
-  std::string r = ref;
-  if (r.empty())
-    if (const char* env = std::getenv("MLT_RUN_ID"); env && *env) r = env;
-  if (r.empty()) throw Error(ExitCode::usage, "no run given", "name a RUN or set MLT_RUN_ID");
-  return core::resolve_run(ctx.db(), r);
-}
 
 // A capture file in .mlt/tmp for one of the child's outputs, removed at the end.
 struct CaptureFile {
@@ -244,7 +237,7 @@ int run_start(Context& ctx, const RunOptions& o) {
 }
 
 int run_end(Context& ctx, const RunOptions& o) {
-  auto ref = run_or_env(ctx, o.run);
+  auto ref = core::resolve_run_or_env(ctx.db(), o.run);
   auto st = core::parse_status(o.status);
   if (!st || *st == core::RunStatus::running)
     throw Error(ExitCode::usage, fmt::format("invalid status '{}'", o.status), "use finished, failed or killed");

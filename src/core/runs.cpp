@@ -228,14 +228,22 @@ RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted) {
   return found.front();
 }
 
-RunRef resolve_log_target(store::Db& db, const std::string& flag) {
+RunRef resolve_run_or_env(store::Db& db, const std::string& flag) {
   std::string ref = flag;
   if (ref.empty())
     if (const char* env = std::getenv("MLT_RUN_ID"); env && *env) ref = env;
   if (ref.empty())
+    throw Error(ExitCode::usage, "no run given",
+                "pass a RUN (or --run RUN), set MLT_RUN_ID (eval $(mlt run start --export)), or use 'mlt run -- CMD'");
+  return resolve_run(db, ref);
+}
+
+RunRef resolve_log_target(store::Db& db, const std::string& flag) {
+  const char* env = std::getenv("MLT_RUN_ID");
+  if (flag.empty() && (!env || !*env))
     throw Error(ExitCode::usage, "no run to log to",
                 "pass --run RUN, set MLT_RUN_ID (eval $(mlt run start --export)), or use 'mlt run -- CMD'");
-  auto r = resolve_run(db, ref);
+  auto r = resolve_run_or_env(db, flag);
   require_active(r);
   return r;
 }

@@ -70,7 +70,9 @@ CreatedRun create_run(store::Db& db, const NewRun& spec);
 // RUN as users type it. Exit 4 when nothing matches, 2 for an ambiguous reference (listing the
 // candidates), 2 for an empty one. `allow_deleted` finds deleted runs too (for restore and show).
 RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted = true);
-// The run that logging commands write to: --run, else $MLT_RUN_ID; exit 2 when neither.
+// RUN if given, else $MLT_RUN_ID; exit 2 when neither (a deleted run is found too).
+RunRef resolve_run_or_env(store::Db& db, const std::string& ref);
+// The run that logging commands write to: as above, and it must not be deleted (exit 5).
 RunRef resolve_log_target(store::Db& db, const std::string& flag);
 // Logging into a deleted run is refused (exit 5).
 void require_active(const RunRef& run);
