@@ -44,6 +44,7 @@ class Db {
   std::string path_;
   int lock_timeout_ms_;
   void* busy_state_ = nullptr;
+  int wal_frames_ = 0;   // frames in the WAL after this connection's last commit
 };
 
 // A prepared statement. bind() indices are 1-based like SQLite's ?N. step() returns true while a
