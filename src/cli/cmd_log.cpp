@@ -39,11 +39,14 @@ int log_artifact(Context& ctx, const LogOptions& o) {
   if (o.paths.empty()) throw Error(ExitCode::usage, "no paths given", "name files or directories to add");
   auto run = core::resolve_log_target(ctx.db(), o.run);
   std::vector<std::filesystem::path> sources(o.paths.begin(), o.paths.end());
-  std::uint64_t total = 0;
-  for (auto& s : sources) total += bytes_below(s);
   core::AddStats st;
   core::AddOptions ao;
-  Progress progress(ctx, "add", total);
+  Progress progress(ctx, "add", 0);
+  if (progress.enabled()) {  // the total costs a walk: only when a bar is shown
+    std::uint64_t total = 0;
+    for (auto& s : sources) total += bytes_below(s);
+    progress.set_total(total);
+  }
   ao.progress = progress.counter();
   ao.warn = [&ctx](const std::string& m) { ctx.warn(m); };
   auto root = core::log_artifacts(ctx.project(), run, sources, o.as_given ? std::optional(o.as) : std::nullopt, st, ao);

@@ -19,11 +19,13 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
   std::atomic<std::uint64_t>* counter() { return &done_; }
+  bool enabled() const { return enabled_; }
+  void set_total(std::uint64_t total) { total_ = total; }
 
  private:
   void loop();
   std::string label_;
-  std::uint64_t total_;
+  std::atomic<std::uint64_t> total_;
   std::atomic<std::uint64_t> done_{0};
   bool enabled_ = false, shown_ = false, stop_ = false;
   std::mutex m_;

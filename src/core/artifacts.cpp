@@ -71,7 +71,22 @@ class Snapshotter {
     std::string name = name_of(abs);
     validate_name(name, src.string());
     root.entry.name = name;
-    walk(abs, st, root, src.string());
+    {
+      // one read transaction for all stat-cache lookups, not a lock round trip per file
+      p_.db().exec("BEGIN");
+      struct End {
+        store::Db& db;
+        ~End() { sqlite3_end(db); }
+        static void sqlite3_end(store::Db& d) {
+          try {
+            d.exec("COMMIT");
+          } catch (...) {
+          }
+        }
+      } end{p_.db()};
+      walk(abs, st, root, src.string());
+      lookup_.reset();
+    }
     hash_pending();
     finish(root);
     return root.entry;

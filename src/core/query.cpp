@@ -265,9 +265,18 @@ class Parser {
 
 // 'YYYY-MM-DD[THH:MM[:SS]][Z]' (UTC) -> epoch ms
 std::optional<std::int64_t> parse_time_literal(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  int n = std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec);
-  if (n < 3 || mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
+  std::string t = s;
+  if (!t.empty() && (t.back() == 'Z' || t.back() == 'z')) t.pop_back();
+  int n = 0;
+  // the whole text must be one of: date, date T hh:mm, date T hh:mm:ss (UTC)
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && static_cast<std::size_t>(used) == t.size()) n = 3;
+  else if (std::sscanf(t.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &y, &mo, &d, &h, &mi, &used) == 5 &&
+           static_cast<std::size_t>(used) == t.size()) n = 5;
+  else if (std::sscanf(t.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) == 6 &&
+           static_cast<std::size_t>(used) == t.size()) n = 6;
+  if (n == 0 || (n == 3 && s.back() == 'Z')) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -390,7 +399,12 @@ class Compiler {
           numeric = true;
         }
         std::vector<std::string> ps;
-        for (auto& v : e.values) ps.push_back(param(literal(e.key, v, numeric)));
+        for (auto& v : e.values) {
+          bool time = e.key.kind == KeyKind::attribute && (e.key.name == "start_time" || e.key.name == "end_time");
+          if (numeric && !time && v.type == QueryValue::string && !parse_double(v.str))
+            throw Error(ExitCode::usage, fmt::format("{} compares with numbers, not '{}'", e.key.text(), v.str));
+          ps.push_back(param(literal(e.key, v, numeric)));
+        }
         return fmt::format("({} IS NOT NULL AND {} {}IN ({}))", lhs, lhs, e.negated ? "NOT " : "", fmt::join(ps, ", "));
       }
       case Expr::cmp: {
@@ -419,7 +433,10 @@ class Compiler {
     if (o.key.kind == KeyKind::metric)
       return fmt::format("({}), ({} IS NULL), {} {}", missing(o.key), col, col, dir);
     if (o.key.kind == KeyKind::param || o.key.kind == KeyKind::tag)
-      return fmt::format("({} IS NULL), (mlt_number({}) IS NULL), mlt_number({}) {}, {} {}", col, col, col, dir, col, dir);
+      // numbers first, in numeric order (equal numbers tie, whatever their text), then text
+      return fmt::format("({0} IS NULL), (mlt_number({0}) IS NULL), mlt_number({0}) {1}, "
+                         "(CASE WHEN mlt_number({0}) IS NULL THEN {0} END) {1}",
+                         col, dir);
     return fmt::format("({} IS NULL), {} {}", col, col, dir);
   }
 
@@ -444,7 +461,10 @@ std::string QueryKey::text() const {
     bool plain = !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' || c == '-' || c == ':';
     });
-    return plain ? n : "`" + n + "`";
+    if (plain) return n;
+    std::string q = "`";
+    for (char c : n) q += c == '`' ? std::string("``") : std::string(1, c);
+    return q + "`";
   };
   switch (kind) {
     case KeyKind::metric: {

@@ -219,6 +219,7 @@ std::uint64_t ObjectStore::put(const Digest& d, ObjectKind kind, std::span<const
   fd.fd = -1;
   if (::mkdir(final_path.parent_path().c_str(), 0755) != 0 && errno != EEXIST)
     io_error("cannot create", final_path.parent_path());
+  dirty_ = true;
   if (::link(tmp.c_str(), final_path.c_str()) != 0 && errno != EEXIST) io_error("cannot store object", final_path);
   return header_size + (packed ? packed->size() : payload.size());
 }
@@ -441,6 +442,7 @@ std::optional<std::string> ObjectStore::verify(const Digest& d) const {
 }
 
 void ObjectStore::sync() const {
+  if (!dirty_.exchange(false)) return;
   Fd fd(::open(objects_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.fd < 0) io_error("cannot open", objects_);
   if (::syncfs(fd.fd) != 0) io_error("cannot sync", objects_);

@@ -58,6 +58,8 @@ struct StoredFile {
 class ObjectStore {
  public:
   ObjectStore(fs::path objects_dir, fs::path tmp_dir);
+  ObjectStore(ObjectStore&& o) noexcept
+      : objects_(std::move(o.objects_)), tmp_(std::move(o.tmp_)), dirty_(o.dirty_.load()) {}
 
   fs::path path_of(const Digest& d) const;
   bool has(const Digest& d) const;
@@ -83,7 +85,8 @@ class ObjectStore {
   // Re-reads and re-hashes an object completely (fsck --full). Returns an error text or nullopt.
   std::optional<std::string> verify(const Digest& d) const;
 
-  // Makes every object written so far durable (one syncfs of the file system holding the store).
+  // Makes every object written so far durable (one syncfs of the file system holding the store);
+  // nothing to do when this store wrote nothing since the last sync.
   void sync() const;
 
   // Every object file: fn(digest, path, stored bytes, mtime). Stray files are skipped.
@@ -96,6 +99,7 @@ class ObjectStore {
 
  private:
   fs::path objects_, tmp_;
+  mutable std::atomic<bool> dirty_{false};
 };
 
 // Compresses with zstd level 1 (frame checksum on) when a probe of the first 64 KiB shrinks by
