@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building and testing mlt need, if any are missing.
 set -euo pipefail
-packages=(g++ make cmake pkg-config git jq time sqlite3
+packages=(g++ make cmake pkg-config git jq time sqlite3 libxml2-utils
           libcli11-dev libsqlite3-dev libgit2-dev libyaml-cpp-dev libzstd-dev doctest-dev
           libssl-dev nlohmann-json3-dev libfmt-dev)
 missing=()
