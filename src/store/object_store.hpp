@@ -63,7 +63,9 @@ class ObjectStore {
 
   fs::path path_of(const Digest& d) const;
   bool has(const Digest& d) const;
-  // Refreshes the mtime of an existing object (see put); false when it is missing.
+  // Refreshes the mtime of an existing object when it is older than 10 minutes (see put), so a
+  // gc with a grace period of at least that never removes an object an add is reusing; false
+  // when it is missing.
   bool touch(const Digest& d) const;
 
   // Stores a payload under `d` (the caller computed it) unless present. An existing object gets
