@@ -187,7 +187,7 @@ int log_stream(Context& ctx, const LogOptions& o) {
 }  // namespace
 
 void add_log_commands(CLI::App& root, Context& ctx) {
-  auto* grp = root.add_subcommand("log", "Log params, metrics and tags to a run ($MLT_RUN_ID or --run).");
+  auto* grp = root.add_subcommand("log", "Log params, metrics, metric streams, tags and artifacts to a run ($MLT_RUN_ID or --run).");
   grp->require_subcommand(1);
   auto o = std::make_shared<LogOptions>();
   const char* run_help = "The run to log to (default $MLT_RUN_ID): id, id prefix or name.";
