@@ -12,11 +12,6 @@
 namespace mlt::core {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
 
 const std::vector<std::string> attribute_names = {"run_id",   "run_name", "name",     "status",     "user",
                                                   "user_id",  "start_time", "end_time", "duration", "experiment",
@@ -108,7 +103,7 @@ class Parser {
 
   QueryKey key() {
     std::size_t start = pos();
-    std::string w = lower(word());
+    std::string w = ascii_lower(word());
     if (w.empty()) fail("expected a key such as metrics.loss, params.lr, tags.x or attributes.status", start);
     QueryKey k;
     k.pos = start;
@@ -133,7 +128,7 @@ class Parser {
     std::size_t name_pos = i_;
     k.name = key_name();
     if (k.kind == KeyKind::attribute) {
-      k.name = lower(k.name);
+      k.name = ascii_lower(k.name);
       if (std::find(attribute_names.begin(), attribute_names.end(), k.name) == attribute_names.end())
         fail(fmt::format("unknown attribute '{}': use one of {}", k.name, fmt::join(attribute_names, ", ")), name_pos);
     }
@@ -186,7 +181,7 @@ class Parser {
     if (keyword("like") || keyword("ilike")) {
       e->type = Expr::like;
       e->negated = negated;
-      e->op = lower(std::string_view(s_).substr(op_pos, i_ - op_pos));
+      e->op = ascii_lower(std::string_view(s_).substr(op_pos, i_ - op_pos));
       e->op = e->op.ends_with("ilike") ? "ILIKE" : "LIKE";
       e->values.push_back(value());
       if (e->values[0].type != QueryValue::string) fail(fmt::format("{} takes a 'quoted pattern'", e->op), e->values[0].pos);

@@ -101,11 +101,6 @@ void upsert_tags(store::Db& db, std::int64_t run_id, const std::vector<KeyValue>
   }
 }
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
 
 }  // namespace
 
@@ -120,7 +115,7 @@ const char* to_string(RunStatus s) {
 }
 
 std::optional<RunStatus> parse_status(std::string_view s) {
-  auto l = lower(s);
+  auto l = ascii_lower(s);
   if (l == "running") return RunStatus::running;
   if (l == "finished") return RunStatus::finished;
   if (l == "failed") return RunStatus::failed;
@@ -200,7 +195,7 @@ RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted) {
         found.push_back(std::move(r));
     }
   };
-  std::string l = lower(ref);
+  std::string l = ascii_lower(ref);
   if (l.size() == 32 && is_hex(l)) {
     store::Stmt q(db, "SELECT id, uuid, name, lifecycle, status FROM runs WHERE uuid = ?1");
     q.bind(1, l);

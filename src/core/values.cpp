@@ -99,13 +99,8 @@ std::optional<double> parse_double(std::string_view s) {
     body.remove_prefix(1);
   }
   if (body.empty() || body.front() == '+' || body.front() == '-') return std::nullopt;
-  auto lower = [](std::string_view t) {
-    std::string o(t);
-    for (auto& ch : o) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return o;
-  };
   if (body.size() <= 8 && (body[0] == 'n' || body[0] == 'N' || body[0] == 'i' || body[0] == 'I')) {
-    auto l = lower(body);
+    auto l = ascii_lower(body);
     if (l == "nan") return std::numeric_limits<double>::quiet_NaN();
     if (l == "inf" || l == "infinity") return neg ? -HUGE_VAL : HUGE_VAL;
     return std::nullopt;
@@ -135,6 +130,13 @@ std::optional<std::int64_t> parse_int64(std::string_view s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string o(s);
+  for (auto& c : o)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return o;
 }
 
 std::string format_double(double v) {

@@ -34,6 +34,9 @@ std::optional<std::int64_t> parse_int64(std::string_view s);
 // {optim: {lr: 0.1}} -> optim.lr=0.1. Lists are kept as their JSON text. Errors name file:line:col.
 std::vector<KeyValue> read_params_file(const std::string& path);
 
+// ASCII lower case (keywords, statuses, formats; never user data that may be UTF-8).
+std::string ascii_lower(std::string_view s);
+
 // Shortest text that reads back as the same double (17 significant digits at most).
 std::string format_double(double v);
 
