@@ -267,6 +267,7 @@ int run_show(Context& ctx, const RunOptions& o) {
   if (run.parent_uuid) field("parent", *run.parent_uuid);
   for (auto& c : run.children) field("child", c);
   if (auto it = run.tags.find("mlt.note"); it != run.tags.end()) field("note", it->second);
+  if (run.artifacts) field("artifacts", fmt::format("sha256:{}  (see 'mlt artifact ls {}')", *run.artifacts, short_id(run.uuid)));
   if (!run.params.empty()) {
     out += "\nparams:\n";
     std::size_t w = 0;

@@ -155,6 +155,7 @@ Json run_json(const core::Run& r) {
   j["tags"] = Json::object();
   for (auto& [k, v] : r.tags) j["tags"][k] = v;
   j["children"] = r.children;
+  j["artifacts"] = r.artifacts ? Json("sha256:" + *r.artifacts) : Json(nullptr);
   return j;
 }
 

@@ -253,7 +253,7 @@ Run load_run(store::Db& db, const RunRef& ref) {
   Run r;
   store::Stmt q(db,
                 "SELECT r.id, r.uuid, r.name, r.experiment_id, e.name, r.status, r.lifecycle, p.uuid, r.user, "
-                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms "
+                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms, r.artifacts "
                 "FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.id = r.parent_id "
                 "WHERE r.id = ?1");
   q.bind(1, ref.id);
@@ -271,6 +271,7 @@ Run load_run(store::Db& db, const RunRef& ref) {
   r.end_ms = q.opt_int64(10);
   r.exit_code = q.opt_int64(11);
   r.deleted_ms = q.opt_int64(12);
+  r.artifacts = q.opt_text(13);
   store::Stmt p(db, "SELECT key, value FROM params WHERE run_id = ?1");
   p.bind(1, r.id);
   while (p.step()) r.params[p.text(0)] = p.text(1);
@@ -323,7 +324,7 @@ std::vector<Run> load_runs(store::Db& db, const std::vector<std::int64_t>& ids) 
   std::unordered_map<std::int64_t, std::size_t> index;
   store::Stmt q(db,
                 "SELECT r.id, r.uuid, r.name, r.experiment_id, e.name, r.status, r.lifecycle, p.uuid, r.user, "
-                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms "
+                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms, r.artifacts "
                 "FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.id = r.parent_id "
                 "WHERE r.id = ?1");
   for (auto id : ids) {
@@ -346,6 +347,8 @@ std::vector<Run> load_runs(store::Db& db, const std::vector<std::int64_t>& ids) 
     r.end_ms = q.opt_int64(10);
     r.exit_code = q.opt_int64(11);
     r.deleted_ms = q.opt_int64(12);
+    r.artifacts = q.opt_text(13);
+  r.artifacts = q.opt_text(13);
     index[r.id] = out.size();
     out.push_back(std::move(r));
     q.reset();

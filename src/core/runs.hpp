@@ -46,6 +46,7 @@ struct Run {
   std::map<std::string, std::string> params, tags;
   std::vector<MetricSummary> metrics;   // sorted by key
   std::vector<std::string> children;    // uuids of nested runs
+  std::optional<std::string> artifacts; // hex digest of the run's artifact tree
 };
 
 struct NewRun {

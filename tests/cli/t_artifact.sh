@@ -596,4 +596,25 @@ for i in 1 2 3 4 5 6; do
   expect_json ".entries[] | select(.path == \"conc$i\") | .digest" "$(sha "$T/conc$i")"
 done
 
+
+t "run show names the artifact tree: its digest changes with every add, null without artifacts"
+cd "$T/p"
+must_mlt run start -n treeview --no-git >/dev/null
+run_mlt --json run show treeview
+expect_rc 0
+expect_json .artifacts null
+printf 'one\n' >"$T/tv1.txt"
+must_mlt -q log artifact --run treeview "$T/tv1.txt"
+run_mlt --json run show treeview
+first=$(printf '%s' "$out" | jq -r .artifacts)
+case "$first" in sha256:????????????????????????????????????????????????????????????????) ;;
+  *) fail "artifacts is sha256:<64 hex>" "sha256:..." "$first" ;; esac
+printf 'two\n' >"$T/tv2.txt"
+must_mlt -q log artifact --run treeview "$T/tv2.txt"
+run_mlt --json run show treeview
+second=$(printf '%s' "$out" | jq -r .artifacts)
+[ "$first" != "$second" ] || fail "a new add gives a new tree digest" "different" "$second"
+run_mlt run show treeview
+expect_out_contains "artifacts  $second"
+
 finish
