@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -147,8 +148,27 @@ std::optional<std::string> LineParser::parse_kv(std::string_view line, ParsedLin
 }
 
 std::optional<std::string> LineParser::parse_jsonl(std::string_view line, ParsedLine& out) {
-  auto j = nlohmann::json::parse(line, nullptr, false);
+  // nlohmann keeps the last of duplicate names silently; watch the keys of each object instead
+  std::vector<std::vector<std::string>> open_objects;
+  std::optional<std::string> duplicate;
+  auto watch = [&](int, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (ev == E::object_start) open_objects.emplace_back();
+    else if (ev == E::object_end && !open_objects.empty()) open_objects.pop_back();
+    else if (ev == E::key && !open_objects.empty()) {
+      auto& keys = open_objects.back();
+      auto k = parsed.get<std::string>();
+      if (std::find(keys.begin(), keys.end(), k) != keys.end()) {
+        if (!duplicate) duplicate = k;
+      } else {
+        keys.push_back(std::move(k));
+      }
+    }
+    return true;
+  };
+  auto j = nlohmann::json::parse(line, watch, false);
   if (j.is_discarded()) return std::string("invalid JSON");
+  if (duplicate) return fmt::format("key '{}' appears twice", shorten(*duplicate));
   if (!j.is_object()) return fmt::format("expected a JSON object, got {}", j.type_name());
   if (auto e = flatten_json(j, "", out)) return e;
   if (out.values.empty()) return std::string("no metric values in the object");
@@ -286,7 +306,7 @@ bool Ingester::feed(std::string_view bytes) {
     std::string_view piece = bytes.substr(0, nl);
     if (discarding_) {
       discarding_ = !ends;  // the rest of an over-long line
-    } else if (partial_.size() + piece.size() > opt_.max_line) {
+    } else if (partial_.size() + piece.size() - (ends && piece.ends_with('\r') ? 1 : 0) > opt_.max_line) {  // a CRLF's CR is not content
       ++stats_.lines;
       partial_.clear();
       reject(fmt::format("line longer than {} bytes; skipped", opt_.max_line));
