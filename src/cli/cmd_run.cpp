@@ -325,7 +325,9 @@ void add_new_run_options(CLI::App* c, RunOptions& o) {
   c->add_option("-e,--experiment", o.experiment,
                 "Put the run in experiment EXP (created if missing; default $MLT_EXPERIMENT or Default).")
       ->type_name("EXP");
-  c->add_option("-n,--name", o.name, "Name the run (default: a generated adjective-noun name).")->type_name("NAME");
+  c->add_option("-n,--name", o.name, "Name the run (default: a generated adjective-noun name).")
+      ->type_name("NAME")
+      ->check([](const std::string& s) { return s.empty() ? std::string("a run name cannot be empty") : std::string(); });
   // one value per -p/-t, so that '-p a=1 -- CMD --flag' leaves '--' and CMD alone
   c->add_option("-p,--param", o.params, "Log param K=V (repeatable).")->type_name("K=V")->allow_extra_args(false);
   c->add_option("-t,--tag", o.tags, "Set tag K=V (repeatable).")->type_name("K=V")->allow_extra_args(false);

@@ -75,8 +75,8 @@ class Parser {
     std::string out;
     while (i_ < s_.size()) {
       char c = s_[i_++];
-      if (c == '\\' && i_ < s_.size()) {
-        out += s_[i_++];
+      if (c == '\\' && i_ < s_.size() && (s_[i_] == q || s_[i_] == '\\')) {
+        out += s_[i_++];  // \' and \\ ; any other backslash stays, for LIKE's escapes (\_ \%)
       } else if (c == q) {
         if (i_ < s_.size() && s_[i_] == q) {  // '' inside '...'
           out += q;

@@ -763,7 +763,7 @@ TEST_CASE("query search_runs: LIKE is case-sensitive, ILIKE is not; escapes in p
     return out;
   };
   CHECK(opts("params.opt LIKE 'adam\\\\_%'") == Names{"adam_w"});
-  CHECK(opts("params.opt LIKE 'adam\\_%'") == Names{"adamXw", "adam_w"});
+  CHECK(opts("params.opt LIKE 'adam\\_%'") == Names{"adam_w"});   // a lone backslash reaches LIKE
   CHECK(opts("params.opt LIKE 'adam_%'") == Names{"adamXw", "adam_w"});
   CHECK(opts("params.opt LIKE '%\\\\%'") == Names{"50%"});
   CHECK(opts("params.opt LIKE '5%'") == Names{"50%", "5000"});
