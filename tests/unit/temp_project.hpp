@@ -10,6 +10,7 @@
 // unwinding the test since the fixture was made.
 #pragma once
 #include <filesystem>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,10 @@ class TempProject {
 
 // Writes `text` to `path` (a test's input file).
 void write_file(const fs::path& path, const std::string& text);
+// The whole content of a file.
+std::string slurp(const fs::path& path);
+// n pseudo-random bytes, the same for the same seed on every platform (splitmix64).
+std::string random_text(std::size_t n, std::uint64_t seed);
 
 // The mlt::Error that f() throws, or nullopt when it returns normally. Other exceptions pass.
 template <typename F>

@@ -34,24 +34,9 @@ namespace {
 
 constexpr std::size_t MiB = 1024 * 1024;
 
-std::string random_text(std::size_t n, std::uint64_t seed) {
-  std::string out(n, '\0');
-  std::uint64_t x = seed;
-  for (std::size_t i = 0; i < n; i += 8) {
-    x += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    std::memcpy(out.data() + i, &z, std::min<std::size_t>(8, n - i));
-  }
-  return out;
-}
+using mlt::test::random_text;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using mlt::test::slurp;
 
 void age(const fs::path& p, int seconds_ago) {
   struct timespec now {};
