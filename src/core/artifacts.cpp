@@ -275,16 +275,8 @@ void write_file(Project& p, const TreeEntry& e, const fs::path& dest, const Rest
   if (fd < 0) sys_fail("cannot create", tmp);
   try {
     p.objects().read_file(e.digest, [&](const std::uint8_t* data, std::size_t n) {
-      while (n > 0) {
-        ssize_t w = ::write(fd, data, n);
-        if (w < 0) {
-          if (errno == EINTR) continue;
-          sys_fail("cannot write", tmp);
-        }
-        data += w;
-        n -= static_cast<std::size_t>(w);
-        if (opt.progress) *opt.progress += static_cast<std::uint64_t>(w);
-      }
+      store::write_all(fd, data, n, tmp);
+      if (opt.progress) *opt.progress += n;
     });
     ::fchmod(fd, e.mode & 0777);
     if (::close(fd) != 0) {

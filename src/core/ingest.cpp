@@ -242,11 +242,7 @@ std::int64_t& Ingester::last_step(const std::string& key) {
   auto it = last_step_.find(key);
   if (it == last_step_.end()) {
     // first sight of a key in this stream: its history may already be in the database
-    store::Stmt q(db_,
-                  "SELECT s.last_step FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id "
-                  "WHERE s.run_id = ?1 AND k.key = ?2");
-    q.bind(1, run_.id).bind(2, key);
-    it = last_step_.emplace(key, q.step() ? q.int64(0) : -1).first;
+    it = last_step_.emplace(key, core::last_step(db_, run_, key).value_or(-1)).first;
   }
   return it->second;
 }

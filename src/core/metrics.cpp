@@ -89,6 +89,15 @@ std::size_t MetricWriter::write_pending() {
   return written;
 }
 
+std::optional<std::int64_t> last_step(store::Db& db, const RunRef& run, const std::string& key) {
+  store::Stmt q(db,
+                "SELECT s.last_step FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id "
+                "WHERE s.run_id = ?1 AND k.key = ?2");
+  q.bind(1, run.id).bind(2, key);
+  if (!q.step()) return std::nullopt;
+  return q.int64(0);
+}
+
 std::int64_t log_metrics(store::Db& db, const RunRef& run, const std::vector<std::pair<std::string, double>>& values,
                          std::optional<std::int64_t> step, std::optional<std::int64_t> time_ms) {
   for (auto& [k, v] : values) check_key(k, "metric");
@@ -98,14 +107,8 @@ std::int64_t log_metrics(store::Db& db, const RunRef& run, const std::vector<std
     // The next step is read under the write lock, so that concurrent callers advance too.
     store::Transaction tx(db);
     std::int64_t next = 0;
-    store::Stmt q(db,
-                  "SELECT s.last_step FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id "
-                  "WHERE s.run_id = ?1 AND k.key = ?2");
-    for (auto& [k, v] : values) {
-      q.bind(1, run.id).bind(2, k);
-      if (q.step()) next = std::max(next, q.int64(0) + 1);
-      q.reset();
-    }
+    for (auto& [k, v] : values)
+      if (auto last = last_step(db, run, k)) next = std::max(next, *last + 1);
     for (auto& [k, v] : values) w.add(k, next, t, v);
     w.write_pending();
     tx.commit();

@@ -40,6 +40,9 @@ class MetricWriter {
   std::size_t pending_ = 0;
 };
 
+// The last step of metric KEY in RUN, or nullopt when the run has no such metric.
+std::optional<std::int64_t> last_step(store::Db& db, const RunRef& run, const std::string& key);
+
 // `mlt log metric`: K=V pairs at one step and time. Without a step, the step is one past the
 // greatest last step of the given keys in this run (0 for new keys), so repeated calls advance.
 // Returns the step used.

@@ -50,6 +50,8 @@ struct Fd {
               "run 'mlt fsck' to list the damage; the object must be restored from another copy");
 }
 
+}  // namespace
+
 void write_all(int fd, const void* data, std::size_t n, const fs::path& p) {
   auto* c = static_cast<const char*>(data);
   while (n > 0) {
@@ -62,6 +64,8 @@ void write_all(int fd, const void* data, std::size_t n, const fs::path& p) {
     n -= static_cast<std::size_t>(w);
   }
 }
+
+namespace {
 
 // Reads up to n bytes; fewer only at the end of the file.
 std::size_t read_full(int fd, void* data, std::size_t n, const fs::path& p) {

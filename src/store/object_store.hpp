@@ -104,6 +104,9 @@ class ObjectStore {
   mutable std::atomic<bool> dirty_{false};
 };
 
+// Writes all n bytes to fd, retrying short writes and EINTR; exit 1 naming `path` on failure.
+void write_all(int fd, const void* data, std::size_t n, const fs::path& path);
+
 // Compresses with zstd level 1 (frame checksum on) when a probe of the first 64 KiB shrinks by
 // more than 5%; otherwise nullopt (store raw).
 std::optional<std::vector<std::uint8_t>> maybe_compress(std::span<const std::uint8_t> data);
