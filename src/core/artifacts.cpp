@@ -413,8 +413,8 @@ TreeEntry artifact_entry(Project& p, const RunRef& run, const std::string& path)
   return *e;
 }
 
-void restore_new_or_into(Project& p, const TreeEntry& entry, const fs::path& dest, bool exists, const fs::path& parent,
-                         const RestoreOptions& opt);
+static void restore_new_or_into(Project& p, const TreeEntry& entry, const fs::path& dest, bool exists,
+                                const fs::path& parent, const RestoreOptions& opt);
 
 void restore(Project& p, const TreeEntry& entry, const fs::path& dest, const RestoreOptions& opt) {
   struct stat st {};
@@ -423,9 +423,9 @@ void restore(Project& p, const TreeEntry& entry, const fs::path& dest, const Res
   std::error_code ec;
   // Missing parent folders are created, and removed again if the restore fails.
   std::vector<fs::path> made;
-  for (fs::path p = parent; !p.empty() && !fs::exists(fs::symlink_status(p, ec)); p = p.parent_path()) {
-    made.push_back(p);
-    if (p == p.parent_path()) break;
+  for (fs::path dir = parent; !dir.empty() && !fs::exists(fs::symlink_status(dir, ec)); dir = dir.parent_path()) {
+    made.push_back(dir);
+    if (dir == dir.parent_path()) break;
   }
   fs::create_directories(parent, ec);
   struct Undo {
@@ -441,8 +441,8 @@ void restore(Project& p, const TreeEntry& entry, const fs::path& dest, const Res
   undo.done = true;
 }
 
-void restore_new_or_into(Project& p, const TreeEntry& entry, const fs::path& dest, bool exists, const fs::path& parent,
-                         const RestoreOptions& opt) {
+static void restore_new_or_into(Project& p, const TreeEntry& entry, const fs::path& dest, bool exists,
+                                const fs::path& parent, const RestoreOptions& opt) {
   std::error_code ec;
   if (entry.kind == EntryKind::dir && !exists) {
     // A new directory appears whole or not at all.
