@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
+#include "core/yaml.hpp"
 
 namespace mlt::core {
 
@@ -132,6 +133,14 @@ std::optional<std::int64_t> parse_int64(std::string_view s) {
   return v;
 }
 
+std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t offset) {
+  std::size_t line = 1, col = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+  }
+  return {line, col};
+}
+
 std::string ascii_lower(std::string_view s) {
   std::string o(s);
   for (auto& c : o)
@@ -156,28 +165,6 @@ void flatten_json(const nlohmann::json& j, const std::string& prefix, std::vecto
   out.emplace_back(prefix, std::move(value));
 }
 
-// A YAML value as JSON, so that a list reads the same whichever file format it came from.
-nlohmann::json yaml_to_json(const YAML::Node& n) {
-  if (n.IsMap()) {
-    nlohmann::json j = nlohmann::json::object();
-    for (auto it = n.begin(); it != n.end(); ++it) j[it->first.as<std::string>()] = yaml_to_json(it->second);
-    return j;
-  }
-  if (n.IsSequence()) {
-    nlohmann::json j = nlohmann::json::array();
-    for (auto it = n.begin(); it != n.end(); ++it) j.push_back(yaml_to_json(*it));
-    return j;
-  }
-  if (n.IsNull()) return nullptr;
-  const std::string& s = n.Scalar();
-  if (n.Tag() != "!") {  // plain (unquoted) scalars may be numbers or booleans
-    if (auto i = parse_int64(s)) return *i;
-    if (auto d = parse_double(s); d && std::isfinite(*d)) return *d;
-    if (s == "true" || s == "false") return s == "true";
-  }
-  return s;
-}
-
 void flatten_yaml(const YAML::Node& n, const std::string& prefix, std::vector<KeyValue>& out) {
   if (n.IsMap()) {
     for (auto it = n.begin(); it != n.end(); ++it) {
@@ -187,7 +174,7 @@ void flatten_yaml(const YAML::Node& n, const std::string& prefix, std::vector<Ke
     return;
   }
   if (n.IsSequence()) {
-    out.emplace_back(prefix, yaml_to_json(n).dump());
+    out.emplace_back(prefix, yaml::to_json(n).dump());
     return;
   }
   out.emplace_back(prefix, n.IsNull() ? std::string() : n.Scalar());
@@ -209,12 +196,8 @@ std::vector<KeyValue> read_params_file(const std::string& path) {
     try {
       j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
-      // nlohmann reports a byte offset; turn it into line:col
-      std::size_t line = 1, col = 1;
-      for (std::size_t i = 0; i < e.byte && i < text.size(); ++i) {
-        if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
-      }
-      throw Error(ExitCode::usage, fmt::format("{}:{}:{}: invalid JSON", path, line, col > 1 ? col - 1 : 1),
+      auto [line, col] = line_col(text, e.byte == 0 ? 0 : e.byte - 1);
+      throw Error(ExitCode::usage, fmt::format("{}:{}:{}: invalid JSON", path, line, col),
                   "fix the file or pass a YAML file");
     }
     if (!j.is_object())

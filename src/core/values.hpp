@@ -34,6 +34,10 @@ std::optional<std::int64_t> parse_int64(std::string_view s);
 // {optim: {lr: 0.1}} -> optim.lr=0.1. Lists are kept as their JSON text. Errors name file:line:col.
 std::vector<KeyValue> read_params_file(const std::string& path);
 
+// 1-based line and column of a 0-based byte offset, for messages (nlohmann's parse_error.byte is
+// the 1-based position of the offending byte: pass byte - 1).
+std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t offset);
+
 // ASCII lower case (keywords, statuses, formats; never user data that may be UTF-8).
 std::string ascii_lower(std::string_view s);
 
