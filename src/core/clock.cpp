@@ -1,9 +1,11 @@
 #include "core/clock.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -50,6 +52,46 @@ std::string human_duration(std::int64_t ms) {
   if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
   if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
   return fmt::format("{}d{:02}h", s / 86400, (s % 86400) / 3600);
+}
+
+std::optional<std::int64_t> parse_time(const std::string& text) {
+  static const std::regex digits("[0-9]{1,15}");
+  if (std::regex_match(text, digits)) return std::stoll(text);
+  // date [time [fraction]] [zone]; no zone means UTC
+  static const std::regex re(
+      "([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.([0-9]{1,9}))?)?)?"
+      "\\s*(Z|z|UTC|[+-][0-9]{2}:?[0-9]{2})?");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) return std::nullopt;
+  auto num = [&](int i) { return m[i].matched ? std::stoi(m[i].str()) : 0; };
+  std::tm tm{};
+  tm.tm_year = num(1) - 1900;
+  tm.tm_mon = num(2) - 1;
+  tm.tm_mday = num(3);
+  tm.tm_hour = num(4);
+  tm.tm_min = num(5);
+  tm.tm_sec = num(6);
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60)
+    return std::nullopt;
+  std::tm check = tm;
+  std::int64_t secs = timegm(&tm);
+  if (check.tm_mday != tm.tm_mday) return std::nullopt;   // e.g. February 30th
+  std::int64_t ms = secs * 1000;
+  if (m[7].matched) {
+    std::string frac = m[7].str() + "00";
+    ms += std::stoi(frac.substr(0, 3));
+  }
+  if (m[8].matched) {
+    std::string z = m[8].str();
+    if (z[0] == '+' || z[0] == '-') {
+      std::string d = z.substr(1);
+      d.erase(std::remove(d.begin(), d.end(), ':'), d.end());
+      int offset = std::stoi(d.substr(0, 2)) * 60 + std::stoi(d.substr(2, 2));
+      ms -= (z[0] == '+' ? 1 : -1) * static_cast<std::int64_t>(offset) * 60'000;
+    }
+  }
+  return ms;
 }
 
 }  // namespace mlt::core

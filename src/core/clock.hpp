@@ -1,6 +1,7 @@
 // Time: epoch milliseconds UTC everywhere inside mlt. MLT_NOW_MS pins the clock (tests).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace mlt::core {
@@ -9,5 +10,9 @@ std::int64_t now_ms();
 std::string rfc3339_utc(std::int64_t ms);          // 2026-11-27T00:19:54.123Z
 std::string local_time(std::int64_t ms);           // 2026-11-27 01:19:54 CET
 std::string human_duration(std::int64_t ms);       // 950ms, 12.3s, 4m05s, 2h03m, 3d04h
+
+// A time as users type it: epoch milliseconds, or an RFC 3339 / ISO 8601 date and time
+// ("2026-06-01", "2026-06-01T12:00:00Z", "2026-06-01 12:00:00.5+02:00"); no zone means UTC.
+std::optional<std::int64_t> parse_time(const std::string& text);
 
 }  // namespace mlt::core
