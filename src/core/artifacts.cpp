@@ -376,10 +376,19 @@ store::Digest log_artifacts(Project& p, const RunRef& run, const std::vector<fs:
     else at = e.name;
     placed.emplace_back(at, e);
   }
+  auto root = commit_artifacts(p, run, placed);
+  s.save_cache();
+  return root;
+}
+
+store::Digest commit_artifacts(Project& p, const RunRef& run, const std::vector<std::pair<std::string, TreeEntry>>& placed,
+                               const std::function<void(const std::optional<store::Digest>&)>& check,
+                               const std::function<void(const store::Digest&)>& also) {
   // Optimistic: build the new root from the current one, make everything durable, then commit
   // only if no other process changed the root meanwhile (else rebuild from the new one).
   for (int attempt = 0;; ++attempt) {
     auto before = artifact_root(p.db(), run);
+    if (check) check(before);
     std::optional<store::Digest> root = before;
     for (auto& [at, e] : placed) root = tree_set(p.objects(), root, at, e);
     p.objects().sync();
@@ -390,8 +399,8 @@ store::Digest log_artifacts(Project& p, const RunRef& run, const std::vector<fs:
     }
     store::Stmt u(p.db(), "UPDATE runs SET artifacts = ?2 WHERE id = ?1");
     u.bind(1, run.id).bind(2, root->hex()).exec();
+    if (also) also(*root);
     tx.commit();
-    s.save_cache();
     return *root;
   }
 }

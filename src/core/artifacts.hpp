@@ -38,6 +38,14 @@ TreeEntry snapshot(Project& p, const std::filesystem::path& src, AddStats& stats
 store::Digest log_artifacts(Project& p, const RunRef& run, const std::vector<std::filesystem::path>& sources,
                             const std::optional<std::string>& dest, AddStats& stats, const AddOptions& opt);
 
+// Sets each path of the run's artifact tree to its entry and commits the new root; when another
+// process changed the root meanwhile, rebuilds from the new one. `check` sees the current root
+// first (it may throw, e.g. to refuse replacing something); `also` runs inside the committing
+// transaction with the new root (rows that must land together with the tree).
+store::Digest commit_artifacts(Project& p, const RunRef& run, const std::vector<std::pair<std::string, TreeEntry>>& placed,
+                               const std::function<void(const std::optional<store::Digest>&)>& check = {},
+                               const std::function<void(const store::Digest&)>& also = {});
+
 std::optional<store::Digest> artifact_root(store::Db& db, const RunRef& run);
 // The entry at PATH ("" for the root) of the run's artifacts; exit 4 when it does not exist.
 TreeEntry artifact_entry(Project& p, const RunRef& run, const std::string& path);
