@@ -12,6 +12,7 @@ static constexpr CommandGroup groups[] = {
     {"store", add_store_commands},
     {"compare", add_compare_commands},
     {"plot", add_plot_commands},
+    {"model", add_model_commands},
 };
 
 std::span<const CommandGroup> command_groups() { return groups; }

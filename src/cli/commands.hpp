@@ -25,5 +25,6 @@ void add_artifact_commands(CLI::App& root, Context& ctx);
 void add_store_commands(CLI::App& root, Context& ctx);    // fsck, gc, du
 void add_compare_commands(CLI::App& root, Context& ctx);  // check, diff, compare
 void add_plot_commands(CLI::App& root, Context& ctx);
+void add_model_commands(CLI::App& root, Context& ctx);    // model save|show|get|verify|ls|import
 
 }  // namespace mlt::cli

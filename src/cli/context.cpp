@@ -9,6 +9,13 @@ namespace mlt::cli {
 
 int Context::run() {
   if (needs_ == Needs::project) project_.emplace(core::Project::open(cwd()));
+  if (needs_ == Needs::optional_project) {
+    try {
+      project_.emplace(core::Project::open(cwd()));
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::no_project) throw;
+    }
+  }
   return action_();
 }
 

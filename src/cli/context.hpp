@@ -10,7 +10,8 @@
 
 namespace mlt::cli {
 
-enum class Needs { nothing, project };
+// optional_project: opened when there is one (commands that also work on plain files).
+enum class Needs { nothing, project, optional_project };
 
 struct GlobalOptions {
   std::string chdir;          // -C DIR
@@ -32,6 +33,7 @@ class Context {
   int run();  // opens the project if needed, then runs the action
 
   core::Project& project() { return *project_; }
+  core::Project* maybe_project() { return project_ ? &*project_ : nullptr; }
   store::Db& db() { return project_->db(); }
   std::filesystem::path cwd() const;
 

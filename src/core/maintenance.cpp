@@ -27,6 +27,11 @@ std::vector<Root> roots(store::Db& db) {
     if (auto d = Digest::parse(q.text(2)))
       out.push_back({*d, fmt::format("run {} ({})", q.text(0).substr(0, 8), q.text(1))});
   }
+  store::Stmt m(db, "SELECT r.uuid, m.path, m.tree FROM models m JOIN runs r ON r.id = m.run_id");
+  while (m.step()) {
+    if (auto d = Digest::parse(m.text(2)))
+      out.push_back({*d, fmt::format("model runs:/{}/{}", m.text(0), m.text(1))});
+  }
   return out;
 }
 

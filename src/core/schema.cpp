@@ -120,10 +120,31 @@ CREATE INDEX metric_summary_by_key_min ON metric_summary(key_id, min_value);
 CREATE INDEX metric_summary_by_key_max ON metric_summary(key_id, max_value);
 )sql";
 
+// Schema v4: model packages (mlt model save/import). A package is a tree in its run's artifacts
+// at `path`; `tree` is that tree's digest when it was recorded, kept as a root by gc so the
+// package survives even if the run's artifact tree is later changed. `flavors` lists the MLmodel's
+// flavor names, comma-separated, in file order. `source` is 'save' or 'import'.
+constexpr const char* v4 = R"sql(
+CREATE TABLE models(
+  id         INTEGER PRIMARY KEY,
+  run_id     INTEGER NOT NULL REFERENCES runs(id),
+  path       TEXT NOT NULL,
+  tree       TEXT NOT NULL CHECK (length(tree) = 64),
+  model_uuid TEXT,
+  flavors    TEXT NOT NULL,
+  size       INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  source     TEXT NOT NULL CHECK (source IN ('save', 'import')),
+  UNIQUE(run_id, path)
+) STRICT;
+CREATE INDEX models_by_created ON models(created_ms);
+)sql";
+
 constexpr store::Migration migrations[] = {
     {"experiments, runs, params, tags, metrics", v1},
     {"run artifacts, stat cache", v2},
     {"summary indexes for ordering by min and max", v3},
+    {"model packages", v4},
 };
 
 }  // namespace
