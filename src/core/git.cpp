@@ -19,7 +19,9 @@ namespace {
   X(git_remote_free) X(git_remote_list) X(git_strarray_dispose) X(git_status_options_init)          \
   X(git_status_list_new) X(git_status_list_entrycount) X(git_status_list_free)                     \
   X(git_reference_peel) X(git_object_free) X(git_diff_options_init)                                \
-  X(git_diff_tree_to_workdir_with_index) X(git_diff_to_buf) X(git_diff_free) X(git_buf_dispose)
+  X(git_diff_tree_to_workdir_with_index) X(git_diff_to_buf) X(git_diff_free) X(git_buf_dispose)     \
+  X(git_revparse_single) X(git_object_peel) X(git_object_id) X(git_signature_default)              \
+  X(git_signature_now) X(git_signature_free) X(git_tag_create)
 
 struct GitApi {
 #define MLT_DECLARE(f) decltype(&::f) f = nullptr;
@@ -52,7 +54,97 @@ const GitApi& api() {
 }
 
 
+std::string last_error(const GitApi& g, const char* fallback) {
+  const git_error* e = g.git_error_last();   // may be NULL on libgit2 1.5
+  return e && e->message ? e->message : fallback;
+}
+
+struct Repo {
+  const GitApi& g;
+  git_repository* r = nullptr;
+  ~Repo() {
+    if (r) g.git_repository_free(r);
+  }
+};
+
+// The commit `rev` names in `repo`, or nullopt.
+std::optional<std::string> peel_commit(const GitApi& g, git_repository* repo, const std::string& rev,
+                                       git_object** keep = nullptr) {
+  git_object* obj = nullptr;
+  if (g.git_revparse_single(&obj, repo, rev.c_str()) != 0) return std::nullopt;
+  git_object* commit = nullptr;
+  int rc = g.git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
+  g.git_object_free(obj);
+  if (rc != 0) return std::nullopt;
+  std::string hex = g.git_oid_tostr_s(g.git_object_id(commit));
+  if (keep) *keep = commit;
+  else g.git_object_free(commit);
+  return hex;
+}
+
 }  // namespace
+
+std::optional<std::string> git_resolve_commit(const std::filesystem::path& dir, const std::string& rev,
+                                              std::string& why_not) {
+  const GitApi& g = api();
+  if (!g.error.empty()) {
+    why_not = g.error;
+    return std::nullopt;
+  }
+  Repo repo{g};
+  if (g.git_repository_open_ext(&repo.r, dir.c_str(), 0, nullptr) != 0) {
+    why_not = "not a git repository";
+    return std::nullopt;
+  }
+  auto hex = peel_commit(g, repo.r, rev);
+  if (!hex) why_not = fmt::format("no commit '{}' in the repository", rev);
+  return hex;
+}
+
+GitTagResult git_create_tag(const std::filesystem::path& dir, const GitTag& tag) {
+  GitTagResult res;
+  const GitApi& g = api();
+  if (!g.error.empty()) {
+    res.why_not = g.error;
+    return res;
+  }
+  Repo repo{g};
+  if (g.git_repository_open_ext(&repo.r, dir.c_str(), 0, nullptr) != 0) {
+    res.why_not = "not a git repository";
+    return res;
+  }
+  res.in_repository = true;
+  git_object* target = nullptr;
+  auto hex = peel_commit(g, repo.r, tag.target, &target);
+  if (!hex) {
+    res.why_not = tag.target == "HEAD" ? "the repository has no commit yet (HEAD does not exist)"
+                                       : fmt::format("commit {} is not in the repository", tag.target);
+    return res;
+  }
+  git_signature* sig = nullptr;
+  if (g.git_signature_default(&sig, repo.r) != 0 &&
+      g.git_signature_now(&sig, tag.tagger_name.c_str(), tag.tagger_email.c_str()) != 0) {
+    g.git_object_free(target);
+    res.why_not = fmt::format("cannot make a tagger signature: {}", last_error(g, "unknown error"));
+    return res;
+  }
+  git_oid oid;
+  int rc = g.git_tag_create(&oid, repo.r, tag.name.c_str(), target, sig, tag.message.c_str(), 0);
+  g.git_signature_free(sig);
+  g.git_object_free(target);
+  if (rc == GIT_EEXISTS) {
+    res.exists = true;
+    res.why_not = fmt::format("tag '{}' exists already", tag.name);
+    return res;
+  }
+  if (rc != 0) {
+    res.why_not = fmt::format("cannot create tag '{}': {}", tag.name, last_error(g, "unknown error"));
+    return res;
+  }
+  res.created = true;
+  res.commit = *hex;
+  return res;
+}
 
 std::string redact_url(const std::string& url) {
   auto scheme = url.find("://");

@@ -23,6 +23,27 @@ struct GitLookup {
 
 GitLookup git_state(const std::filesystem::path& dir);
 
+// The commit a revision (hex, branch, tag, "HEAD", ...) names in the repository at or above
+// `dir`; nullopt with `why_not` set when there is no repository or no such commit.
+std::optional<std::string> git_resolve_commit(const std::filesystem::path& dir, const std::string& rev,
+                                              std::string& why_not);
+
+struct GitTag {
+  std::string name;        // e.g. churn@v3.0.0, data/train/v2
+  std::string target;      // a revision: commit hex or "HEAD"
+  std::string message;
+  std::string tagger_name, tagger_email;   // when git has no user.name/user.email configured
+};
+struct GitTagResult {
+  bool created = false;
+  bool in_repository = false;
+  bool exists = false;     // a tag of that name exists already (it is left alone)
+  std::string commit;      // the tagged commit
+  std::string why_not;
+};
+// Creates an annotated tag; never replaces an existing one.
+GitTagResult git_create_tag(const std::filesystem::path& dir, const GitTag& tag);
+
 // https://user:token@host/x -> https://host/x (never store a credential)
 std::string redact_url(const std::string& url);
 
