@@ -13,6 +13,7 @@ static constexpr CommandGroup groups[] = {
     {"compare", add_compare_commands},
     {"plot", add_plot_commands},
     {"model", add_model_commands},
+    {"registry", add_registry_commands},
 };
 
 std::span<const CommandGroup> command_groups() { return groups; }

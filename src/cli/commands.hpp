@@ -26,5 +26,6 @@ void add_store_commands(CLI::App& root, Context& ctx);    // fsck, gc, du
 void add_compare_commands(CLI::App& root, Context& ctx);  // check, diff, compare
 void add_plot_commands(CLI::App& root, Context& ctx);
 void add_model_commands(CLI::App& root, Context& ctx);    // model save|show|get|verify|ls|import
+void add_registry_commands(CLI::App& root, Context& ctx);
 
 }  // namespace mlt::cli

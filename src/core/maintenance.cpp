@@ -32,6 +32,11 @@ std::vector<Root> roots(store::Db& db) {
     if (auto d = Digest::parse(m.text(2)))
       out.push_back({*d, fmt::format("model runs:/{}/{}", m.text(0), m.text(1))});
   }
+  store::Stmt v(db, "SELECT rm.name, v.version, v.tree FROM model_versions v JOIN registered_models rm ON rm.id = v.model_id");
+  while (v.step()) {
+    if (auto d = Digest::parse(v.text(2)))
+      out.push_back({*d, fmt::format("models:/{}/{}", v.text(0), v.int64(1))});
+  }
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/mlmodel.hpp"
 #include "core/paths.hpp"
+#include "core/registry.hpp"
 #include "core/signature.hpp"
 #include "core/yaml.hpp"
 
@@ -626,33 +627,48 @@ std::vector<ModelRecord> list_models(store::Db& db, const std::optional<RunRef>&
   return out;
 }
 
+namespace {
+
+void open_stored(Project& p, ModelPackage& m, const TreeEntry& e) {
+  if (e.kind != EntryKind::dir)
+    throw Error(ExitCode::usage, fmt::format("'{}' is not a model: it is a file, not a package directory", m.label),
+                "a model URI names the folder that holds MLmodel");
+  m.entry = e;
+  std::optional<TreeEntry> mlmodel;
+  walk_tree(p.objects(), e.digest, [&](const std::string& path, const TreeEntry& t) {
+    if (t.kind == EntryKind::file) m.files.push_back({path, t.size, t.mode, t.digest});
+    else if (t.kind == EntryKind::link) m.not_files.push_back(path);
+    if (path == mlmodel_file && t.kind == EntryKind::file) mlmodel = t;
+  });
+  if (!mlmodel)
+    throw Error(ExitCode::usage, fmt::format("'{}' is not a model: it has no MLmodel file", m.label),
+                "save one with 'mlt model save' or import one with 'mlt model import'");
+  m.mlmodel_text = stored_text(p.objects(), mlmodel->digest);
+  m.mlmodel = yaml::parse(m.mlmodel_text, m.label + "/MLmodel");
+}
+
+}  // namespace
+
 ModelPackage open_model(Project* p, const std::string& ref) {
   ModelPackage m;
   m.label = ref;
+  bool stored = ref.starts_with("models:/") || ref.starts_with("runs:/");
+  if (stored && !p) throw Error(ExitCode::no_project, "not inside an mlt project", "run 'mlt init' or pass -C DIR");
   if (ref.starts_with("models:/")) {
-    throw Error(ExitCode::usage, fmt::format("'{}': registry URIs are not supported yet", ref),
-                "use runs:/RUN/PATH or a directory");
-  }
-  if (auto runs = parse_runs_uri(ref)) {
-    if (!p) throw Error(ExitCode::no_project, "not inside an mlt project", "run 'mlt init' or pass -C DIR");
+    auto v = Registry(p->db()).resolve(parse_version_ref(ref));
+    m.run = resolve_run(p->db(), v.run_uuid);
+    m.path = v.path;
+    m.version = v;
+    // the registered tree, pinned by its digest (not whatever the run's artifacts hold now)
+    std::uint64_t size = 0;
+    walk_tree(p->objects(), v.tree, [&](const std::string&, const TreeEntry& t) {
+      if (t.kind != EntryKind::dir) size += t.size;
+    });
+    open_stored(*p, m, TreeEntry{EntryKind::dir, 0755, size, v.tree, v.path.substr(v.path.rfind('/') + 1)});
+  } else if (auto runs = parse_runs_uri(ref)) {
     m.run = resolve_run(p->db(), runs->first);
     m.path = runs->second;
-    auto e = artifact_entry(*p, *m.run, m.path);
-    if (e.kind != EntryKind::dir)
-      throw Error(ExitCode::usage, fmt::format("'{}' is not a model: it is a file, not a package directory", ref),
-                  "a model URI names the folder that holds MLmodel");
-    m.entry = e;
-    std::optional<TreeEntry> mlmodel;
-    walk_tree(p->objects(), e.digest, [&](const std::string& path, const TreeEntry& t) {
-      if (t.kind == EntryKind::file) m.files.push_back({path, t.size, t.mode, t.digest});
-      else if (t.kind == EntryKind::link) m.not_files.push_back(path);
-      if (path == mlmodel_file && t.kind == EntryKind::file) mlmodel = t;
-    });
-    if (!mlmodel)
-      throw Error(ExitCode::usage, fmt::format("'{}' is not a model: it has no MLmodel file", ref),
-                  "save one with 'mlt model save' or import one with 'mlt model import'");
-    m.mlmodel_text = stored_text(p->objects(), mlmodel->digest);
-    m.mlmodel = yaml::parse(m.mlmodel_text, ref + "/MLmodel");
+    open_stored(*p, m, artifact_entry(*p, *m.run, m.path));
   } else {
     fs::path dir(ref);
     std::error_code ec;

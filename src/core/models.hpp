@@ -16,6 +16,7 @@
 
 #include "core/artifacts.hpp"
 #include "core/project.hpp"
+#include "core/registry.hpp"
 #include "core/runs.hpp"
 #include "core/tree.hpp"
 #include "core/values.hpp"
@@ -78,6 +79,7 @@ struct ModelPackage {
   YAML::Node mlmodel;
   std::vector<PackageFile> files;        // bytewise path order; digests of a directory are computed
   std::vector<std::string> not_files;    // links and special files of a directory
+  std::optional<ModelVersion> version;   // the registry version a models:/ URI named
 };
 
 // runs:/RUN/PATH, models:/... (through `resolve_registry`, set by the registry), or a directory.

@@ -140,11 +140,73 @@ CREATE TABLE models(
 CREATE INDEX models_by_created ON models(created_ms);
 )sql";
 
+// Schema v5: the model registry. Current state lives in registered_models, model_versions,
+// model_aliases and registry_tags; every change is also an append-only row of registry_events
+// (who, when, what, from, to), from which any past state is rebuilt ("--at TIME"). Removal is a
+// mark (deleted_ms) so version numbers are never reused and history stays whole.
+//  - registry_tags.version is 0 for a tag of the model itself.
+//  - registry_events.action: create, register, alias, unalias, stage, tag, describe, rm, restore;
+//    target: the alias, tag key, or 'stage'; from_value/to_value: versions, stages or texts.
+constexpr const char* v5 = R"sql(
+CREATE TABLE registered_models(
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  created_ms  INTEGER NOT NULL,
+  updated_ms  INTEGER NOT NULL,
+  deleted_ms  INTEGER
+) STRICT;
+
+CREATE TABLE model_versions(
+  id          INTEGER PRIMARY KEY,
+  model_id    INTEGER NOT NULL REFERENCES registered_models(id),
+  version     INTEGER NOT NULL CHECK (version > 0),
+  run_id      INTEGER NOT NULL REFERENCES runs(id),
+  path        TEXT NOT NULL,
+  tree        TEXT NOT NULL CHECK (length(tree) = 64),
+  description TEXT NOT NULL DEFAULT '',
+  stage       TEXT NOT NULL DEFAULT 'None' CHECK (stage IN ('None', 'Staging', 'Production', 'Archived')),
+  user        TEXT NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  deleted_ms  INTEGER,
+  UNIQUE(model_id, version)
+) STRICT;
+
+CREATE TABLE model_aliases(
+  model_id   INTEGER NOT NULL REFERENCES registered_models(id),
+  alias      TEXT NOT NULL,
+  version_id INTEGER NOT NULL REFERENCES model_versions(id),
+  PRIMARY KEY(model_id, alias)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE registry_tags(
+  model_id INTEGER NOT NULL REFERENCES registered_models(id),
+  version  INTEGER NOT NULL,
+  key      TEXT NOT NULL,
+  value    TEXT NOT NULL,
+  PRIMARY KEY(model_id, version, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE registry_events(
+  id         INTEGER PRIMARY KEY,
+  model_id   INTEGER NOT NULL REFERENCES registered_models(id),
+  version    INTEGER,
+  time_ms    INTEGER NOT NULL,
+  user       TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  target     TEXT,
+  from_value TEXT,
+  to_value   TEXT
+) STRICT;
+CREATE INDEX registry_events_by_model ON registry_events(model_id, time_ms);
+)sql";
+
 constexpr store::Migration migrations[] = {
     {"experiments, runs, params, tags, metrics", v1},
     {"run artifacts, stat cache", v2},
     {"summary indexes for ordering by min and max", v3},
     {"model packages", v4},
+    {"model registry", v5},
 };
 
 }  // namespace
