@@ -162,8 +162,11 @@ std::vector<std::string> check_mlmodel(const YAML::Node& m, const std::function<
   else if (!flavors.IsMap() || flavors.size() == 0) problems.push_back("'flavors' is not a non-empty mapping");
   auto needs_path = [&](const std::string& field, const YAML::Node& v) {
     if (!v.IsScalar()) return;
-    const std::string& p = v.Scalar();
+    std::string p = v.Scalar();
     if (p.empty() || p.front() == '/' || p.find("://") != std::string::npos) return;   // not in the package
+    while (p.starts_with("./")) p.erase(0, 2);
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    if (p.empty() || p == ".") return;
     if (!has_path(p)) problems.push_back(fmt::format("{} names '{}', which the package does not hold", field, printable(p)));
   };
   if (flavors.IsMap()) {

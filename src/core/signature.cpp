@@ -22,6 +22,11 @@ namespace {
               "see MLflow's signature format in mlt-model(1) (column, tensor and param specs)");
 }
 
+[[noreturn]] void bad_example(const std::string& where, const std::string& what) {
+  throw Error(ExitCode::usage, fmt::format("{}: {}", where, what),
+              "an input example is a CSV file with a header line, JSON records, pandas split-orient JSON or a JSON object");
+}
+
 std::string kind_of(const ojson& v) {
   switch (v.type()) {
     case ojson::value_t::null: return "null";
@@ -203,11 +208,16 @@ std::vector<std::vector<std::string>> split_csv(const std::string& text, char de
   std::vector<std::string> rec;
   std::string field;
   bool quoted = false, field_started = false;
-  std::size_t line = 1;
+  std::size_t line = 1, quote_line = 1;
+  std::size_t kept = 0;   // bytes of the field that were inside quotes (a CR there is data)
+  auto strip_cr = [&] {
+    if (field.size() > kept && field.back() == '\r') field.pop_back();
+  };
   auto end_field = [&] {
     rec.push_back(std::move(field));
     field.clear();
     field_started = false;
+    kept = 0;
   };
   auto end_record = [&] {
     end_field();
@@ -219,17 +229,21 @@ std::vector<std::vector<std::string>> split_csv(const std::string& text, char de
     if (quoted) {
       if (c == '"') {
         if (i + 1 < text.size() && text[i + 1] == '"') { field += '"'; ++i; }
-        else quoted = false;
+        else {
+          quoted = false;
+          kept = field.size();
+        }
       } else {
         if (c == '\n') ++line;
         field += c;
       }
     } else if (c == '"' && !field_started) {
       quoted = field_started = true;
+      quote_line = line;
     } else if (c == delim) {
       end_field();
     } else if (c == '\n') {
-      if (!field.empty() && field.back() == '\r') field.pop_back();
+      strip_cr();
       end_record();
       ++line;
     } else {
@@ -237,16 +251,16 @@ std::vector<std::vector<std::string>> split_csv(const std::string& text, char de
       field_started = true;
     }
   }
-  if (quoted) bad(where, fmt::format("line {}: a quoted field is not closed", line));
+  if (quoted) bad_example(where, fmt::format("line {}: a quoted field is not closed", quote_line));
   if (field_started || !rec.empty()) {
-    if (!field.empty() && field.back() == '\r') field.pop_back();
+    strip_cr();
     end_record();
   }
   return records;
 }
 
 void add_record(InputExample& ex, const ojson& rec, std::size_t index, const std::string& where) {
-  if (!rec.is_object()) bad(where, fmt::format("record {}: expected an object, got {}", index, kind_of(rec)));
+  if (!rec.is_object()) bad_example(where, fmt::format("record {}: expected an object, got {}", index, kind_of(rec)));
   for (auto it = rec.begin(); it != rec.end(); ++it)
     if (std::find(ex.columns.begin(), ex.columns.end(), it.key()) == ex.columns.end()) ex.columns.push_back(it.key());
 }
@@ -415,21 +429,30 @@ std::string python_json(const ojson& v) {
 InputExample parse_input_example(const std::string& text, bool csv, char delimiter, const std::string& where) {
   if (csv) {
     auto records = split_csv(text, delimiter, where);
-    if (records.empty()) bad(where, "the file is empty; an example needs a header line and at least one row");
+    if (records.empty()) bad_example(where, "the file is empty; an example needs a header line and at least one row");
     auto header = records.front();
     std::set<std::string> seen;
     for (auto& h : header) {
-      if (h.empty()) bad(where, "line 1: a column has no name");
-      if (!seen.insert(h).second) bad(where, fmt::format("line 1: the column '{}' appears twice", printable(h)));
+      if (h.empty()) bad_example(where, "line 1: a column has no name");
+      if (!seen.insert(h).second) bad_example(where, fmt::format("line 1: the column '{}' appears twice", printable(h)));
     }
-    if (records.size() < 2) bad(where, "the file has a header but no rows");
+    if (records.size() < 2) bad_example(where, "the file has a header but no rows");
     std::vector<std::vector<ojson>> rows;
     for (std::size_t i = 1; i < records.size(); ++i) {
       if (records[i].size() != header.size())
-        bad(where, fmt::format("row {}: {} fields where the header has {}", i, records[i].size(), header.size()));
+        bad_example(where, fmt::format("row {}: {} fields where the header has {}", i, records[i].size(), header.size()));
       std::vector<ojson> row;
       for (auto& cell : records[i]) row.push_back(cell_value(cell));
       rows.push_back(std::move(row));
+    }
+    // a column of mixed values is text throughout, as its inferred type says
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      std::vector<ojson> values;
+      for (auto& r : rows) values.push_back(r[c]);
+      bool optional = false;
+      if (column_type(values, optional) != "string") continue;
+      for (std::size_t r = 0; r < rows.size(); ++r)
+        if (!rows[r][c].is_null() && !rows[r][c].is_string()) rows[r][c] = records[r + 1][c];
     }
     return split_frame(std::move(header), std::move(rows));
   }
@@ -449,13 +472,13 @@ InputExample parse_input_example(const std::string& text, bool csv, char delimit
     ex.pandas_orient = "split";
     ex.content = text;
     for (auto& c : doc["columns"]) {
-      if (!c.is_string()) bad(where, "\"columns\" must list column names (strings)");
+      if (!c.is_string()) bad_example(where, "\"columns\" must list column names (strings)");
       ex.columns.push_back(c);
     }
     for (std::size_t i = 0; i < doc["data"].size(); ++i) {
       const auto& r = doc["data"][i];
       if (!r.is_array() || r.size() != ex.columns.size())
-        bad(where, fmt::format("\"data\"[{}] must be a list of {} values", i, ex.columns.size()));
+        bad_example(where, fmt::format("\"data\"[{}] must be a list of {} values", i, ex.columns.size()));
       ex.rows.emplace_back(r.begin(), r.end());
     }
     return ex;

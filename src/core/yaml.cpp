@@ -15,10 +15,19 @@ namespace {
 
 constexpr const char* str_tag = "tag:yaml.org,2002:str";
 
+// U+0085, U+2028 and U+2029: line breaks to PyYAML (YAML 1.1), so never left bare
+bool unicode_break(std::string_view s, std::size_t i) {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  if (at(i) == 0xC2 && i + 1 < s.size() && at(i + 1) == 0x85) return true;
+  return at(i) == 0xE2 && i + 2 < s.size() && at(i + 1) == 0x80 && (at(i + 2) == 0xA8 || at(i + 2) == 0xA9);
+}
+
 bool plain_safe(std::string_view s) {
   if (s.empty() || s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7f) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = s[i];
+    if (c < 0x20 || c == 0x7f || unicode_break(s, i)) return false;
+  }
   char f = s.front();
   if (std::string_view(",[]{}#&*!|>'\"%@`?:").find(f) != std::string_view::npos) return false;
   if (f == '-' && (s.size() == 1 || s[1] == ' ')) return false;
@@ -29,8 +38,10 @@ bool plain_safe(std::string_view s) {
 
 std::string quote(std::string_view s) {
   bool single = true;
-  for (unsigned char c : s)
-    if (c < 0x20 || c == 0x7f) single = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = s[i];
+    if (c < 0x20 || c == 0x7f || unicode_break(s, i)) single = false;
+  }
   std::string out;
   if (single) {
     out += '\'';
@@ -42,7 +53,13 @@ std::string quote(std::string_view s) {
     return out;
   }
   out += '"';
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = s[i];
+    if (unicode_break(s, i)) {
+      out += c == 0xC2 ? "\\u0085" : (static_cast<unsigned char>(s[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029");
+      i += c == 0xC2 ? 1 : 2;
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -90,16 +107,17 @@ class Writer {
   void map(const YAML::Node& n, int indent, bool inline_first) {
     // Sorted through indices: assigning a YAML::Node rebinds the node it refers to in its tree,
     // so nodes must never be swapped or assigned.
-    std::vector<std::string> keys;
+    std::vector<std::string> keys, raw;   // as written, and the key itself (PyYAML sorts by that)
     std::vector<YAML::Node> values;
     for (auto it = n.begin(); it != n.end(); ++it) {
       keys.push_back(key_text(it->first));
+      raw.push_back(it->first.IsScalar() ? it->first.Scalar() : std::string());
       values.push_back(it->second);
     }
     std::vector<std::size_t> order(keys.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     if (opt_.sort_keys)
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return raw[a] < raw[b]; });
     bool first = true;
     for (std::size_t i : order) {
       const std::string& k = keys[i];
