@@ -89,17 +89,24 @@ int model_save(Context& ctx, const ModelOptions& o) {
                         "give epoch milliseconds or an RFC 3339 time such as 2026-06-01T12:00:00Z");
     spec.created_ms = *t;
   }
+  auto prepared = core::prepare_save(spec);   // bad input is refused before a run is made
   Progress progress(ctx, "save", 0);
   auto ao = add_options(ctx, progress);
   core::AddStats st;
   auto rec = with_target_run(ctx, o, "mlt model save", [&](const core::RunRef& run) {
-    return core::save_model(ctx.project(), run, spec, st, ao);
+    return core::save_model(ctx.project(), run, prepared, st, ao);
   });
   print_record(ctx, rec);
   return 0;
 }
 
 int model_import(Context& ctx, const ModelOptions& o) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::path(o.ref) / "MLmodel", ec))
+    throw Error(ExitCode::usage,
+                std::filesystem::is_directory(o.ref, ec) ? fmt::format("'{}' is not a model: it has no MLmodel file", o.ref)
+                                                         : fmt::format("no such model directory '{}'", o.ref),
+                "pass an MLflow model directory (the folder holding MLmodel)");
   Progress progress(ctx, "import", 0);
   auto ao = add_options(ctx, progress);
   core::AddStats st;
@@ -144,12 +151,11 @@ int model_show(Context& ctx, const ModelOptions& o) {
   if (ctx.global.json) {
     Json j;
     j["uri"] = m.label;
-    if (m.run) {
-      j["run"] = m.run->uuid;
-      j["run_name"] = m.run->name;
-      j["path"] = m.path;
-    }
-    if (m.dir) j["directory"] = m.dir->string();
+    j["run"] = m.run ? Json(m.run->uuid) : Json(nullptr);
+    j["run_name"] = m.run ? Json(m.run->name) : Json(nullptr);
+    j["path"] = m.run ? Json(m.path) : Json(nullptr);
+    j["directory"] = m.dir ? Json(m.dir->string()) : Json(nullptr);
+    j["registry_version"] = m.version ? Json(m.version->uri()) : Json(nullptr);
     j["digest"] = m.entry ? Json(m.entry->digest.str()) : Json(nullptr);
     j["size"] = total;
     j["flavors"] = core::yaml::to_json(core::field(m.mlmodel, "flavors"));
@@ -260,7 +266,8 @@ int model_ls(Context& ctx, const ModelOptions& o) {
   if (!o.run.empty()) run = core::resolve_run(ctx.db(), o.run);
   auto models = core::list_models(ctx.db(), run);
   if (ctx.global.json) {
-    Json j = Json::array();
+    Json j;
+    j["models"] = Json::array();
     for (auto& m : models) {
       Json x;
       x["uri"] = m.uri();
@@ -273,7 +280,7 @@ int model_ls(Context& ctx, const ModelOptions& o) {
       x["size"] = m.size;
       x["source"] = m.source;
       put_time(x, "created", m.created_ms);
-      j.push_back(std::move(x));
+      j["models"].push_back(std::move(x));
     }
     print_json(j);
     return 0;
@@ -333,7 +340,7 @@ void add_model_commands(CLI::App& root, Context& ctx) {
   sh->callback([&ctx, o] { ctx.select(Needs::optional_project, [&ctx, o] { return model_show(ctx, *o); }); });
 
   auto* g = grp->add_subcommand("get", "Write a stored model to DIR, byte for byte, every file verified.");
-  g->add_option("uri", o->ref, uri_help)->required()->type_name("URI");
+  g->add_option("uri", o->ref, "runs:/RUN/PATH or models:/NAME/VERSION|@ALIAS|/STAGE|/latest.")->required()->type_name("URI");
   g->add_option("-o,--output", o->out, "The directory to create.")->required()->type_name("DIR");
   g->add_flag("-f,--force", o->force, "Replace files that exist at the destination.");
   g->add_flag("--no-digests", o->no_digests, "Write the MLmodel without mlt's digest block (an imported model's original bytes).");

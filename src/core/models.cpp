@@ -78,29 +78,6 @@ std::string read_text(const fs::path& path, const char* what) {
   throw Error(ExitCode::failure, fmt::format("{} '{}': {}", what, p.string(), std::strerror(errno)));
 }
 
-std::pair<store::Digest, std::uint64_t> hash_file(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) sys_fail("cannot read", path);
-  store::Sha256 h;
-  std::vector<char> buf(1 << 20);
-  std::uint64_t total = 0;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      errno = e;
-      sys_fail("cannot read", path);
-    }
-    if (n == 0) break;
-    h.update(buf.data(), static_cast<std::size_t>(n));
-    total += static_cast<std::uint64_t>(n);
-  }
-  ::close(fd);
-  return {h.finish(), total};
-}
-
 std::string stored_text(const store::ObjectStore& s, const store::Digest& d) {
   std::string out;
   s.read_file(d, [&](const std::uint8_t* data, std::size_t n) { out.append(reinterpret_cast<const char*>(data), n); });
@@ -250,6 +227,7 @@ ModelRecord commit_package(Project& p, const RunRef& run, const std::string& nam
   rec.tree = tree;
   rec.model_uuid = string_field(mlmodel, "model_uuid");
   rec.flavors = flavor_names(mlmodel);
+  if (source == "save") std::sort(rec.flavors.begin(), rec.flavors.end());   // as the file lists them
   rec.size = tree_bytes(p.objects(), tree);
   rec.created_ms = now_ms();
   rec.source = source;
@@ -470,35 +448,17 @@ std::vector<std::pair<std::string, std::string>> flavor_settings(const std::stri
   return flavor_info(flavor).settings;
 }
 
-ModelRecord save_model(Project& p, const RunRef& run, const SaveSpec& spec, AddStats& stats, const AddOptions& opt) {
-  require_active(run);
+PreparedSave prepare_save(const SaveSpec& spec) {
+  PreparedSave ps;
+  ps.spec = spec;
   const auto& f = flavor_info(spec.flavor);
-  auto settings = check_settings(f, spec.settings);
+  check_settings(f, spec.settings);
   validate_artifact_path(spec.name);
   if (spec.model_uuid) {
     const auto& u = *spec.model_uuid;
     if (u.size() != 32 || u.find_first_not_of("0123456789abcdef") != std::string::npos)
       throw Error(ExitCode::usage, fmt::format("model uuid '{}' is not 32 lower-case hex digits", printable(u)));
   }
-  // Everything that can be wrong with the inputs is found before anything is stored.
-  std::optional<InputExample> example;
-  if (spec.input_example) example = read_input_example(*spec.input_example);
-  Signature sig;
-  if (spec.infer_signature) {
-    if (!example)
-      throw Error(ExitCode::usage, "--signature infer needs an --input-example to infer from",
-                  "pass --input-example FILE (CSV or JSON), or a signature file");
-    sig = infer_signature(*example);
-  } else if (spec.signature) {
-    sig = parse_signature(read_text(*spec.signature, "signature file"), spec.signature->string());
-  }
-  std::optional<std::string> requirements;
-  if (spec.requirements) requirements = read_text(*spec.requirements, "requirements file");
-  std::optional<std::string> python = spec.python_version;
-  if (!python && f.loader) python = detect_python_version();
-  if (requirements && !python)
-    throw Error(ExitCode::usage, "cannot tell the Python version for the environment files (no python3 on PATH)",
-                "pass --python X.Y.Z, the version the model was trained with");
   std::error_code ec;
   auto st = fs::symlink_status(spec.source, ec);
   if (ec || !fs::exists(st))
@@ -509,7 +469,39 @@ ModelRecord save_model(Project& p, const RunRef& run, const SaveSpec& spec, AddS
       throw Error(ExitCode::usage, fmt::format("'{}' is a broken symbolic link", spec.source.string()));
   }
   // A symbolic link to the model is followed: the package holds the file it points to.
-  fs::path src = fs::is_symlink(st) ? fs::canonical(spec.source) : spec.source;
+  ps.source = fs::is_symlink(st) ? fs::canonical(spec.source) : spec.source;
+  if (spec.input_example) ps.example = read_input_example(*spec.input_example);
+  if (spec.infer_signature) {
+    if (!ps.example)
+      throw Error(ExitCode::usage, "--signature infer needs an --input-example to infer from",
+                  "pass --input-example FILE (CSV or JSON), or a signature file");
+    ps.signature = infer_signature(*ps.example);
+  } else if (spec.signature) {
+    ps.signature = parse_signature(read_text(*spec.signature, "signature file"), spec.signature->string());
+  }
+  if (spec.requirements) ps.requirements = read_text(*spec.requirements, "requirements file");
+  ps.python = spec.python_version;
+  if (!ps.python && (f.loader || ps.requirements)) ps.python = detect_python_version();
+  if (ps.requirements && !ps.python)
+    throw Error(ExitCode::usage, "cannot tell the Python version for the environment files (python3 is not on PATH or did not answer)",
+                "pass --python X.Y.Z, the version the model was trained with");
+  return ps;
+}
+
+ModelRecord save_model(Project& p, const RunRef& run, const SaveSpec& spec, AddStats& stats, const AddOptions& opt) {
+  return save_model(p, run, prepare_save(spec), stats, opt);
+}
+
+ModelRecord save_model(Project& p, const RunRef& run, const PreparedSave& ps, AddStats& stats, const AddOptions& opt) {
+  require_active(run);
+  const auto& spec = ps.spec;
+  const auto& f = flavor_info(spec.flavor);
+  auto settings = check_settings(f, spec.settings);
+  const auto& example = ps.example;
+  const auto& sig = ps.signature;
+  const auto& requirements = ps.requirements;
+  const auto& python = ps.python;
+  const fs::path& src = ps.source;
 
   auto payload = snapshot(p, src, stats, opt);
   if (payload.kind == EntryKind::dir) refuse_links(walk_package(p.objects(), payload.digest), src.string());
@@ -555,13 +547,17 @@ ModelRecord save_model(Project& p, const RunRef& run, const SaveSpec& spec, AddS
   return commit_package(p, run, spec.name, *b.root(), m, "save");
 }
 
-ModelRecord import_model(Project& p, const RunRef& run, const fs::path& dir, const std::string& name,
+ModelRecord import_model(Project& p, const RunRef& run, const fs::path& given, const std::string& name,
                          AddStats& stats, const AddOptions& opt) {
   require_active(run);
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw Error(fs::exists(dir, ec) ? ExitCode::usage : ExitCode::not_found,
-                fmt::format("'{}' is not a directory", dir.string()), "pass an MLflow model directory (the folder holding MLmodel)");
+  if (!fs::is_directory(given, ec))
+    throw Error(ExitCode::usage,
+                fs::exists(given, ec) ? fmt::format("'{}' is not a directory", given.string())
+                                      : fmt::format("no such directory '{}'", given.string()),
+                "pass an MLflow model directory (the folder holding MLmodel)");
+  // a symbolic link to the model directory is followed
+  fs::path dir = fs::is_symlink(fs::symlink_status(given, ec)) ? fs::canonical(given, ec) : given;
   fs::path mlmodel_path = dir / mlmodel_file;
   if (!fs::is_regular_file(fs::symlink_status(mlmodel_path, ec)))
     throw Error(ExitCode::usage, fmt::format("'{}' is not a model: it has no MLmodel file", dir.string()),
@@ -574,7 +570,11 @@ ModelRecord import_model(Project& p, const RunRef& run, const fs::path& dir, con
   auto walked = walk_package(p.objects(), tree.digest);
   refuse_links(walked, dir.string());
   auto problems = check_mlmodel(parsed, [&](const std::string& path) {
-    return lookup(p.objects(), tree.digest, path).has_value();
+    try {
+      return lookup(p.objects(), tree.digest, path).has_value();
+    } catch (const Error&) {
+      return false;   // not a path a package can hold (e.g. '..')
+    }
   });
   if (!problems.empty())
     throw Error(ExitCode::usage, fmt::format("{}: {}", where, problems.front()),
@@ -673,7 +673,7 @@ ModelPackage open_model(Project* p, const std::string& ref) {
     fs::path dir(ref);
     std::error_code ec;
     if (!fs::exists(dir, ec))
-      throw Error(ExitCode::not_found, fmt::format("no such model directory '{}'", ref),
+      throw Error(ExitCode::usage, fmt::format("no such model directory '{}'", ref),
                   "pass runs:/RUN/PATH, models:/NAME/VERSION or a model directory");
     if (!fs::is_directory(dir, ec))
       throw Error(ExitCode::usage, fmt::format("'{}' is not a model directory", ref), "pass the folder that holds MLmodel");
@@ -690,7 +690,7 @@ ModelPackage open_model(Project* p, const std::string& ref) {
         m.not_files.push_back(rel);
         continue;
       }
-      auto [d, size] = hash_file(it->path());
+      auto [d, size] = store::sha256_file(it->path());
       struct stat sb {};
       ::lstat(it->path().c_str(), &sb);
       m.files.push_back({rel, size, static_cast<std::uint32_t>(sb.st_mode & 07777), d});
@@ -714,12 +714,7 @@ VerifyResult verify_model(Project* p, const ModelPackage& m) {
       slash = f.path.find('/', slash + 1);
     }
   }
-  for (auto& problem : check_mlmodel(m.mlmodel, [&](const std::string& path) {
-         std::string clean = path;
-         while (clean.starts_with("./")) clean.erase(0, 2);
-         while (!clean.empty() && clean.back() == '/') clean.pop_back();
-         return paths.count(clean) > 0;
-       }))
+  for (auto& problem : check_mlmodel(m.mlmodel, [&](const std::string& path) { return paths.count(path) > 0; }))
     r.problems.push_back("MLmodel: " + problem);
   for (auto& nf : m.not_files) r.problems.push_back(nf + ": not a regular file");
   auto digests = read_digests(m.mlmodel, m.label + "/MLmodel", static_cast<int>(ExitCode::integrity));

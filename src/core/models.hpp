@@ -18,6 +18,7 @@
 #include "core/project.hpp"
 #include "core/registry.hpp"
 #include "core/runs.hpp"
+#include "core/signature.hpp"
 #include "core/tree.hpp"
 #include "core/values.hpp"
 
@@ -55,6 +56,17 @@ struct ModelRecord {
   std::string uri() const { return "runs:/" + run_uuid + "/" + path; }
 };
 
+// Reads and checks everything a save needs (flavor, settings, files, signature, example, Python
+// version) without touching a project, so a caller can refuse bad input before making a run.
+struct PreparedSave {
+  SaveSpec spec;
+  fs::path source;   // symbolic links followed
+  std::optional<InputExample> example;
+  Signature signature;
+  std::optional<std::string> requirements, python;
+};
+PreparedSave prepare_save(const SaveSpec& spec);
+ModelRecord save_model(Project& p, const RunRef& run, const PreparedSave& prepared, AddStats& stats, const AddOptions& opt);
 ModelRecord save_model(Project& p, const RunRef& run, const SaveSpec& spec, AddStats& stats, const AddOptions& opt);
 // NAME empty: the MLmodel's artifact_path, else "model".
 ModelRecord import_model(Project& p, const RunRef& run, const fs::path& dir, const std::string& name,
