@@ -185,7 +185,8 @@ int registry_ls(Context& ctx, const RegistryOptions&) {
   core::Registry reg(ctx.db());
   auto models = reg.list();
   if (ctx.global.json) {
-    Json j = Json::array();
+    Json j;
+    j["models"] = Json::array();
     for (auto& m : models) {
       Json x;
       x["name"] = m.name;
@@ -199,7 +200,7 @@ int registry_ls(Context& ctx, const RegistryOptions&) {
         if (v.stage != core::Stage::none) x["stages"][std::to_string(v.version)] = core::to_string(v.stage);
       put_time(x, "created", m.created_ms);
       put_time(x, "updated", m.updated_ms);
-      j.push_back(std::move(x));
+      j["models"].push_back(std::move(x));
     }
     print_json(j);
     return 0;
@@ -296,7 +297,7 @@ int registry_alias(Context& ctx, const RegistryOptions& o) {
   pre_promote(ctx, v, "alias", o.alias);
   auto c = reg.set_alias(o.name, o.alias, version);
   if (git_tags_wanted(ctx, o))
-    mirror_tag(ctx, v, fmt::format("{}#{}#{}", o.name, o.alias, reg.assignments(o.name, o.alias)),
+    mirror_tag(ctx, v, fmt::format("{}#{}#{}", o.name, o.alias, c.assignment),
                fmt::format("mlt registry: {} alias {} -> version {}\n\nmodel: {}\ndigest: {}\n", o.name, o.alias, version,
                            v.uri(), v.tree.str()));
   if (ctx.global.json) {
@@ -314,6 +315,8 @@ int registry_alias(Context& ctx, const RegistryOptions& o) {
 }
 
 int registry_unalias(Context& ctx, const RegistryOptions& o) {
+  core::check_model_name(o.name);
+  core::check_alias(o.alias);   // 'latest' and 'vN' name versions, never aliases
   core::Registry reg(ctx.db());
   auto v = reg.resolve(core::parse_version_ref(o.name + "@" + o.alias));
   pre_promote(ctx, v, "unalias", o.alias);
@@ -341,7 +344,7 @@ int registry_stage(Context& ctx, const RegistryOptions& o) {
   auto c = reg.set_stage(o.name, version, *stage, o.archive_existing);
   if (git_tags_wanted(ctx, o)) {
     std::string s = core::ascii_lower(core::to_string(*stage));
-    mirror_tag(ctx, v, fmt::format("{}#{}#{}", o.name, s, reg.assignments(o.name, core::to_string(*stage))),
+    mirror_tag(ctx, v, fmt::format("{}#{}#{}", o.name, s, c.assignment),
                fmt::format("mlt registry: {} version {} -> {}\n\nmodel: {}\ndigest: {}\n", o.name, version,
                            core::to_string(*stage), v.uri(), v.tree.str()));
   }
@@ -407,7 +410,9 @@ int registry_history(Context& ctx, const RegistryOptions& o) {
     return 0;
   }
   if (ctx.global.json) {
-    Json j = Json::array();
+    Json j;
+    j["name"] = o.name;
+    j["events"] = Json::array();
     for (auto& e : events) {
       Json x;
       x["id"] = e.id;
@@ -418,7 +423,7 @@ int registry_history(Context& ctx, const RegistryOptions& o) {
       x["target"] = e.target ? Json(*e.target) : Json(nullptr);
       x["from"] = e.from ? Json(*e.from) : Json(nullptr);
       x["to"] = e.to ? Json(*e.to) : Json(nullptr);
-      j.push_back(std::move(x));
+      j["events"].push_back(std::move(x));
     }
     print_json(j);
     return 0;
@@ -433,18 +438,40 @@ int registry_tag(Context& ctx, const RegistryOptions& o) {
   auto [name, version] = name_and_version(o.ref);
   auto [k, v] = core::parse_kv(o.kv, "tag");
   core::Registry(ctx.db()).set_tag(name, version, k, v);
+  if (ctx.global.json) {
+    Json j;
+    j["name"] = name;
+    j["version"] = version ? Json(*version) : Json(nullptr);
+    j["tags"] = {{k, v}};
+    print_json(j);
+  }
   return 0;
 }
 
 int registry_describe(Context& ctx, const RegistryOptions& o) {
   auto [name, version] = name_and_version(o.ref);
   core::Registry(ctx.db()).describe(name, version, o.text);
+  if (ctx.global.json) {
+    Json j;
+    j["name"] = name;
+    j["version"] = version ? Json(*version) : Json(nullptr);
+    j["description"] = o.text;
+    print_json(j);
+  }
   return 0;
 }
 
 int registry_rm(Context& ctx, const RegistryOptions& o) {
   auto [name, version] = name_and_version(o.ref);
   core::Registry(ctx.db()).remove(name, version);
+  if (ctx.global.json) {
+    Json j;
+    j["name"] = name;
+    j["version"] = version ? Json(*version) : Json(nullptr);
+    j["removed"] = true;
+    print_json(j);
+    return 0;
+  }
   ctx.note(version ? fmt::format("removed {} version {} (history is kept)", name, *version)
                    : fmt::format("removed '{}' and its versions (history is kept)", name));
   return 0;

@@ -224,13 +224,14 @@ Registry::Registered Registry::register_version(const std::string& name, const R
   return out;
 }
 
-ModelVersion Registry::load_version(std::int64_t model_id, const std::string& name, std::int64_t version) {
+ModelVersion Registry::load_version(std::int64_t model_id, const std::string& name, std::int64_t version,
+                                    bool include_removed) {
   store::Stmt q(db_,
                 "SELECT v.version, r.uuid, r.name, v.path, v.tree, v.description, v.user, v.stage, v.created_ms, v.id, "
                 "(SELECT value FROM tags t WHERE t.run_id = v.run_id AND t.key = 'mlt.git.commit') "
                 "FROM model_versions v JOIN runs r ON r.id = v.run_id "
-                "WHERE v.model_id = ?1 AND v.version = ?2 AND v.deleted_ms IS NULL");
-  q.bind(1, model_id).bind(2, version);
+                "WHERE v.model_id = ?1 AND v.version = ?2 AND (v.deleted_ms IS NULL OR ?3)");
+  q.bind(1, model_id).bind(2, version).bind(3, include_removed ? 1 : 0);
   if (!q.step())
     throw Error(ExitCode::not_found, fmt::format("model '{}' has no version {}", name, version),
                 fmt::format("see 'mlt registry show {}'", name));
@@ -296,7 +297,8 @@ std::vector<RegisteredModel> Registry::list() {
 }
 
 ModelVersion Registry::resolve(const VersionRef& ref, std::optional<std::int64_t> at) {
-  auto id = require(ref.name);
+  auto found = find(ref.name);
+  auto id = at && found ? found->id : require(ref.name);
   if (at) {
     auto st = state_at(ref.name, *at);
     auto when = rfc3339_utc(*at);
@@ -329,7 +331,14 @@ ModelVersion Registry::resolve(const VersionRef& ref, std::optional<std::int64_t
     if (!v)
       throw Error(ExitCode::not_found, fmt::format("'{}' named no version at {}", ref.text, when),
                   fmt::format("see 'mlt registry history {}'", ref.name));
-    return load_version(id, ref.name, *v);
+    // the version as it was then: its stage and aliases at that time, even if removed since
+    auto out = load_version(id, ref.name, *v, true);
+    for (auto& [n, s] : st.versions)
+      if (n == *v) out.stage = s;
+    out.aliases.clear();
+    for (auto& [a, n] : st.aliases)
+      if (n == *v) out.aliases.push_back(a);
+    return out;
   }
   switch (ref.kind) {
     case VersionRef::Kind::version: return load_version(id, ref.name, ref.version);
@@ -382,6 +391,7 @@ Registry::Change Registry::set_alias(const std::string& name, const std::string&
   up.bind(1, id).bind(2, alias).bind(3, vid).exec();
   event(id, version, "alias", alias, c.from ? std::optional(std::to_string(*c.from)) : std::nullopt,
         std::to_string(version));
+  c.assignment = assignments(name, alias);
   tx.commit();
   return c;
 }
@@ -418,6 +428,7 @@ Registry::Change Registry::set_stage(const std::string& name, std::int64_t versi
     event(id, n, "stage", "stage", std::string(to_string(from)), std::string(to_string(to)));
   };
   move(version, v.stage, stage);
+  c.assignment = assignments(name, to_string(stage));
   if (archive_existing && (stage == Stage::staging || stage == Stage::production)) {
     store::Stmt others(db_,
                        "SELECT version FROM model_versions WHERE model_id = ?1 AND stage = ?2 AND version != ?3 "
@@ -482,28 +493,28 @@ void Registry::remove(const std::string& name, std::optional<std::int64_t> versi
   store::Transaction tx(db_);
   auto id = require(name);
   auto now = now_ms();
-  auto drop_aliases = [&](std::optional<std::int64_t> vid, std::int64_t n) {
-    store::Stmt q(db_, vid ? "SELECT alias FROM model_aliases WHERE version_id = ?1 ORDER BY alias"
-                           : "SELECT alias FROM model_aliases WHERE model_id = ?1 ORDER BY alias");
+  // drops the aliases of one version (vid) or of the whole model, each recorded with its version
+  auto drop_aliases = [&](std::optional<std::int64_t> vid) {
+    store::Stmt q(db_, std::string("SELECT a.alias, v.version FROM model_aliases a JOIN model_versions v ON v.id = a.version_id ") +
+                           (vid ? "WHERE a.version_id = ?1" : "WHERE a.model_id = ?1") + " ORDER BY a.alias");
     q.bind(1, vid.value_or(id));
-    std::vector<std::string> aliases;
-    while (q.step()) aliases.push_back(q.text(0));
+    std::vector<std::pair<std::string, std::int64_t>> aliases;
+    while (q.step()) aliases.emplace_back(q.text(0), q.int64(1));
     q.exec();
-    for (auto& a : aliases) {
+    for (auto& [a, n] : aliases) {
       store::Stmt d(db_, "DELETE FROM model_aliases WHERE model_id = ?1 AND alias = ?2");
       d.bind(1, id).bind(2, a).exec();
-      event(id, vid ? std::optional(n) : std::nullopt, "unalias", a, vid ? std::optional(std::to_string(n)) : std::nullopt,
-            std::nullopt);
+      event(id, n, "unalias", a, std::to_string(n), std::nullopt);
     }
   };
   if (version) {
     auto vid = version_id(id, name, *version);
-    drop_aliases(vid, *version);
+    drop_aliases(vid);
     store::Stmt u(db_, "UPDATE model_versions SET deleted_ms = ?2 WHERE id = ?1");
     u.bind(1, vid).bind(2, now).exec();
     event(id, version, "rm", std::nullopt, std::nullopt, std::nullopt);
   } else {
-    drop_aliases(std::nullopt, 0);
+    drop_aliases(std::nullopt);
     store::Stmt v(db_, "UPDATE model_versions SET deleted_ms = ?2 WHERE model_id = ?1 AND deleted_ms IS NULL");
     v.bind(1, id).bind(2, now).exec();
     store::Stmt u(db_, "UPDATE registered_models SET deleted_ms = ?2 WHERE id = ?1");
@@ -560,9 +571,10 @@ Registry::State Registry::state_at(const std::string& name, std::int64_t at) {
 std::int64_t Registry::assignments(const std::string& name, const std::string& target) {
   auto m = find(name);
   if (!m) return 0;
+  // aliases and stages share one counter per lower-cased name: their git tags share one name space
   store::Stmt q(db_,
                 "SELECT count(*) FROM registry_events WHERE model_id = ?1 AND "
-                "((action = 'alias' AND target = ?2) OR (action = 'stage' AND to_value = ?2))");
+                "((action = 'alias' AND lower(target) = lower(?2)) OR (action = 'stage' AND lower(to_value) = lower(?2)))");
   q.bind(1, m->id).bind(2, target);
   q.step();
   return q.int64(0);

@@ -85,7 +85,8 @@ class Registry {
 
   std::vector<RegisteredModel> list();
   RegisteredModel load(const std::string& name);   // exit 4
-  // The version a reference names, now or as it was at `at` (epoch ms); exit 4 when none.
+  // The version a reference names, now or as it was at `at` (epoch ms): then with its stage and
+  // aliases of that time, found even if it (or the model) was removed since. Exit 4 when none.
   ModelVersion resolve(const VersionRef& ref, std::optional<std::int64_t> at = std::nullopt);
   ModelVersion version(const std::string& name, std::int64_t version);   // exit 4
 
@@ -93,6 +94,8 @@ class Registry {
     std::optional<std::int64_t> from;   // the version an alias pointed at before
     std::vector<std::int64_t> archived; // versions moved to Archived by --archive-existing
     Stage from_stage = Stage::none;
+    std::int64_t assignment = 0;        // this assignment's number (for git tag names), counted
+                                        // inside the change's transaction
   };
   Change set_alias(const std::string& name, const std::string& alias, std::int64_t version);
   Change remove_alias(const std::string& name, const std::string& alias);   // exit 4 when unset
@@ -123,7 +126,8 @@ class Registry {
   void event(std::int64_t model_id, std::optional<std::int64_t> version, const std::string& action,
              const std::optional<std::string>& target, const std::optional<std::string>& from,
              const std::optional<std::string>& to);
-  ModelVersion load_version(std::int64_t model_id, const std::string& name, std::int64_t version);
+  ModelVersion load_version(std::int64_t model_id, const std::string& name, std::int64_t version,
+                            bool include_removed = false);
   store::Db& db_;
   std::string user_;
 };
