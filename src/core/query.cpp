@@ -120,9 +120,8 @@ class Parser {
     else if (w == "params" || w == "param" || w == "parameters") k.kind = KeyKind::param;
     else if (w == "tags" || w == "tag") k.kind = KeyKind::tag;
     else if (w == "attributes" || w == "attribute" || w == "attr" || w == "run") k.kind = KeyKind::attribute;
-    else if (w == "datasets" || w == "dataset")
-      fail("datasets.* keys need data versions, which this version of mlt does not record yet", start);
-    else fail(fmt::format("unknown key type '{}': use metrics., params., tags. or attributes.", w), start);
+    else if (w == "datasets" || w == "dataset") k.kind = KeyKind::dataset;
+    else fail(fmt::format("unknown key type '{}': use metrics., params., tags., attributes. or datasets.", w), start);
     if (i_ >= s_.size() || s_[i_] != '.') fail(fmt::format("expected '.' after '{}'", w), i_);
     ++i_;
     std::size_t name_pos = i_;
@@ -131,6 +130,11 @@ class Parser {
       k.name = ascii_lower(k.name);
       if (std::find(attribute_names.begin(), attribute_names.end(), k.name) == attribute_names.end())
         fail(fmt::format("unknown attribute '{}': use one of {}", k.name, fmt::join(attribute_names, ", ")), name_pos);
+    }
+    if (k.kind == KeyKind::dataset) {
+      k.name = ascii_lower(k.name);
+      if (k.name != "name" && k.name != "digest" && k.name != "context" && k.name != "version")
+        fail(fmt::format("unknown dataset field '{}': use datasets.name, digest, context or version", k.name), name_pos);
     }
     return k;
   }
@@ -324,6 +328,12 @@ class Compiler {
           {"duration", {"(r.end_ms - r.start_ms)", true}},                           {"exit_code", {"r.exit_code", true}}};
       return cols.at(k.name);
     }
+    if (k.kind == KeyKind::dataset) {
+      if (k.name == "name") return {"ds.name", false};
+      if (k.name == "digest") return {"dv.digest", false};
+      if (k.name == "context") return {"ri.context", false};
+      return {"dv.version", true};
+    }
     std::string a = alias(k);
     if (k.kind != KeyKind::metric) return {a + ".value", false};
     switch (k.agg) {
@@ -335,7 +345,14 @@ class Compiler {
     return {a + ".last_value", true};
   }
 
+  // A condition on a run's inputs holds when any one input meets it.
+  static std::string any_input(const std::string& cond) {
+    return "EXISTS (SELECT 1 FROM run_inputs ri JOIN data_versions dv ON dv.id = ri.data_version_id "
+           "JOIN datasets ds ON ds.id = dv.dataset_id WHERE ri.run_id = r.id AND " + cond + ")";
+  }
+
   std::string missing(const QueryKey& k) {
+    if (k.kind == KeyKind::dataset) return "NOT EXISTS (SELECT 1 FROM run_inputs ri WHERE ri.run_id = r.id)";
     if (k.kind == KeyKind::metric) return k.agg == Agg::count ? "(0 = 1)" : alias(k) + ".count IS NULL";
     return column(k).first + " IS NULL";
   }
@@ -355,6 +372,7 @@ class Compiler {
       for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       return up;
     }
+    if (k.kind == KeyKind::dataset && k.name == "digest" && v.str.starts_with("sha256:")) return v.str.substr(7);
     if (numeric_column && v.type == QueryValue::number) return v.num;
     if (numeric_column) {
       auto d = parse_double(v.str);
@@ -381,7 +399,8 @@ class Compiler {
         std::string p = param(e.values[0].str);
         std::string test = e.op == "ILIKE" ? fmt::format("lower({}) LIKE lower({}) ESCAPE '\\'", col, p)
                                            : fmt::format("{} LIKE {} ESCAPE '\\'", col, p);
-        return fmt::format("({} IS NOT NULL AND {}({}))", col, e.negated ? "NOT " : "", test);
+        auto cond = fmt::format("({} IS NOT NULL AND {}({}))", col, e.negated ? "NOT " : "", test);
+        return e.key.kind == KeyKind::dataset ? "(" + any_input(cond) + ")" : cond;
       }
       case Expr::in: {
         auto [col, num] = column(e.key);
@@ -400,7 +419,8 @@ class Compiler {
             throw Error(ExitCode::usage, fmt::format("{} compares with numbers, not '{}'", e.key.text(), v.str));
           ps.push_back(param(literal(e.key, v, numeric)));
         }
-        return fmt::format("({} IS NOT NULL AND {} {}IN ({}))", lhs, lhs, e.negated ? "NOT " : "", fmt::join(ps, ", "));
+        auto cond = fmt::format("({} IS NOT NULL AND {} {}IN ({}))", lhs, lhs, e.negated ? "NOT " : "", fmt::join(ps, ", "));
+        return e.key.kind == KeyKind::dataset ? "(" + any_input(cond) + ")" : cond;
       }
       case Expr::cmp: {
         auto [col, num] = column(e.key);
@@ -415,7 +435,8 @@ class Compiler {
             e.key.name != "start_time" && e.key.name != "end_time" && !parse_double(v.str))
           throw Error(ExitCode::usage, fmt::format("attributes.{} compares with numbers, not '{}'", e.key.name, v.str));
         std::string p = param(literal(e.key, v, numeric));
-        return fmt::format("({} {} {})", lhs, e.op, p);
+        auto cond = fmt::format("({} {} {})", lhs, e.op, p);
+        return e.key.kind == KeyKind::dataset ? "(" + any_input(cond) + ")" : cond;
       }
     }
     return "1";
@@ -423,6 +444,9 @@ class Compiler {
 
   // ORDER BY terms: present values first (NaN metrics after numbers), missing keys last.
   std::string order(const OrderKey& o) {
+    if (o.key.kind == KeyKind::dataset)
+      throw Error(ExitCode::usage, fmt::format("cannot order by {}: a run may have several inputs", o.key.text()),
+                  "order by a metric, param, tag or attribute");
     auto [col, num] = column(o.key);
     const char* dir = o.desc ? "DESC" : "ASC";
     if (o.key.kind == KeyKind::metric)
@@ -475,6 +499,7 @@ std::string QueryKey::text() const {
     case KeyKind::param: return "params." + quote(name);
     case KeyKind::tag: return "tags." + quote(name);
     case KeyKind::attribute: return "attributes." + name;
+    case KeyKind::dataset: return "datasets." + name;
   }
   return name;
 }
@@ -578,6 +603,20 @@ std::vector<std::int64_t> search_runs(store::Db& db, const SearchSpec& spec) {
 }
 
 std::optional<std::string> key_value(store::Db& db, std::int64_t run_id, const QueryKey& key) {
+  if (key.kind == KeyKind::dataset) {   // every input's value, comma-separated
+    store::Stmt q(db,
+                  "SELECT ds.name, dv.digest, ri.context, dv.version FROM run_inputs ri "
+                  "JOIN data_versions dv ON dv.id = ri.data_version_id JOIN datasets ds ON ds.id = dv.dataset_id "
+                  "WHERE ri.run_id = ?1 ORDER BY ds.name, dv.version, ri.context");
+    q.bind(1, run_id);
+    std::vector<std::string> values;
+    while (q.step())
+      values.push_back(key.name == "name" ? q.text(0) : key.name == "digest" ? "sha256:" + q.text(1)
+                       : key.name == "context"                               ? q.text(2)
+                                                                             : std::to_string(q.int64(3)));
+    if (values.empty()) return std::nullopt;
+    return fmt::format("{}", fmt::join(values, ","));
+  }
   Compiler c(db);
   auto [col, num] = c.column(key);
   std::string sql = fmt::format(

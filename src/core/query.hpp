@@ -9,7 +9,7 @@
 //   cond    := key op value | key ["NOT"] "IN" "(" value ("," value)* ")"
 //            | key "IS" ["NOT"] "NULL" | key ["NOT"] ("LIKE" | "ILIKE") string
 //   op      := "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">="
-//   key     := agg "(" metric ")" | metric | param | tag | attribute
+//   key     := agg "(" metric ")" | metric | param | tag | attribute | dataset
 //   agg     := "min" | "max" | "last" | "count"
 //   metric  := ("metrics" | "metric") "." name        name: identifier, `back-quoted` or "double-quoted"
 //   param   := ("params" | "param" | "parameters") "." name
@@ -17,12 +17,14 @@
 //   attribute := ("attributes" | "attribute" | "attr" | "run") "." ("run_id" | "run_name" | "name" |
 //              "status" | "user" | "user_id" | "start_time" | "end_time" | "duration" | "experiment" |
 //              "exit_code")
+//   dataset := ("datasets" | "dataset") "." ("name" | "digest" | "context" | "version")
 //   value   := number | 'string' | "string" | NULL
 // Keywords are case-insensitive. Semantics: a run lacking a key never matches a comparison but
 // matches IS NULL; a NaN metric exists (IS NOT NULL) but fails every comparison; params and tags
 // compare as numbers when the value is an unquoted number (a stored text that is not a number
 // then fails the comparison), as text when the value is quoted; LIKE is case-sensitive, ILIKE is not; times compare as epoch ms or as
-// 'YYYY-MM-DD[THH:MM[:SS]][Z]' (UTC).
+// 'YYYY-MM-DD[THH:MM[:SS]][Z]' (UTC). A datasets.* condition holds when any one of the run's
+// inputs (mlt log input, mlt run --input) meets it; IS NULL means the run has no inputs.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -36,7 +38,7 @@
 
 namespace mlt::core {
 
-enum class KeyKind { metric, param, tag, attribute };
+enum class KeyKind { metric, param, tag, attribute, dataset };
 enum class Agg { last, min, max, count };
 
 struct QueryKey {

@@ -409,7 +409,7 @@ expect_caret "metrics.loss < 0.3 params.lr = 1" 20
 
 t "runs -f: each kind of invalid filter exits 2"
 cd "$T/s"
-for f in "params.seed = NULL" "metrics.loss LIKE '0.%'" "min(params.lr) < 1" "datasets.name = 'x'" \
+for f in "params.seed = NULL" "metrics.loss LIKE '0.%'" "min(params.lr) < 1" "datasets.size = 'x'" \
   "foo.bar = 1" "attributes.colour = 'red'" "params.opt = 'adam" "metrics.loss = 'low'" "metrics.loss" \
   "NOT" "params.lr IN ()" "metrics.loss <> " "   "; do
   run_mlt runs -f "$f"

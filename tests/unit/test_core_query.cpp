@@ -396,9 +396,9 @@ TEST_CASE("query parser: errors give the column and a caret") {
   check_error_at("max(attributes.duration) > 0", 5, "max() takes a metric");
   check_error_at("min metrics.loss < 1", 5, "expected '(' after 'min'");
   check_error_at("min(metrics.loss < 1", 18, "expected ')'");
-  // datasets.* are not supported yet
-  check_error_at("datasets.name = 'x'", 1, "datasets");
-  check_error_at("params.a = 1 AND dataset.digest = 'x'", 18, "datasets");
+  // datasets.* take name, digest, context or version; they cannot order runs
+  check_error_at("datasets.size = 'x'", 10, "unknown dataset field 'size'");
+  check_error_at("params.a = 1 AND dataset.colour = 'x'", 26, "unknown dataset field");
 }
 
 TEST_CASE("query parser: parse_key") {
