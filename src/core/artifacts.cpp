@@ -88,7 +88,7 @@ class Snapshotter {
       lookup_.reset();
     }
     hash_pending();
-    finish(root);
+    finish(root, "");
     return root.entry;
   }
 
@@ -139,7 +139,7 @@ class Snapshotter {
       node.entry.kind = EntryKind::link;
       node.entry.mode = 0777;
       node.entry.size = target.size();
-      node.entry.digest = p_.objects().put_blob(target);
+      node.entry.digest = opt_.dry_run ? store::sha256(target) : p_.objects().put_blob(target);
       ++stats_.links;
       return;
     }
@@ -196,7 +196,7 @@ class Snapshotter {
     if (q.step() && q.int64(0) == st.st_size && q.int64(1) == ns_of(st.st_mtim) && q.int64(2) == ns_of(st.st_ctim) &&
         q.int64(3) == static_cast<std::int64_t>(st.st_ino) && ns_of(st.st_mtim) + racy_margin_ns < q.int64(5)) {
       auto d = store::Digest::parse(q.text(4));
-      if (d && p_.objects().touch(*d)) out = d;
+      if (d && (opt_.dry_run || p_.objects().touch(*d))) out = d;
     }
     q.reset();
     return out;
@@ -212,7 +212,14 @@ class Snapshotter {
         for (std::size_t i = next++; i < jobs_.size() && !failure; i = next++) {
           auto& j = jobs_[i];
           std::int64_t checked = now_ns();
-          auto stored = p_.objects().put_file(j.path, opt_.progress);
+          store::StoredFile stored;
+          if (opt_.dry_run) {
+            auto [digest, size] = store::sha256_file(j.path, opt_.progress);
+            stored.digest = digest;
+            stored.size = size;
+          } else {
+            stored = p_.objects().put_file(j.path, opt_.progress);
+          }
           j.entry->digest = stored.digest;
           std::lock_guard l(m);
           stats_.hashed += stored.size;
@@ -240,16 +247,21 @@ class Snapshotter {
     if (failure) std::rethrow_exception(failure);
   }
 
-  void finish(Node& node) {
-    if (node.entry.kind != EntryKind::dir) return;
+  // `path` is the node's path below the source ("" for the source itself)
+  void finish(Node& node, const std::string& path) {
+    if (node.entry.kind != EntryKind::dir) {
+      if (opt_.listing) opt_.listing->emplace_back(path.empty() ? node.entry.name : path, node.entry);
+      return;
+    }
     std::vector<TreeEntry> entries;
     node.entry.size = 0;
     for (auto& c : node.children) {
-      finish(c);
+      finish(c, path.empty() ? c.entry.name : path + "/" + c.entry.name);
       if (c.entry.kind != EntryKind::link) node.entry.size += c.entry.size;  // bytes of files
       entries.push_back(c.entry);
     }
-    node.entry.digest = put_tree(p_.objects(), std::move(entries));
+    node.entry.digest = opt_.dry_run ? store::sha256(serialize_tree(std::move(entries)))
+                                     : put_tree(p_.objects(), std::move(entries));
   }
 
   Project& p_;

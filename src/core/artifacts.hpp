@@ -27,6 +27,10 @@ struct AddStats {
 struct AddOptions {
   std::atomic<std::uint64_t>* progress = nullptr;                 // bytes read so far
   std::function<void(const std::string&)> warn;                   // skipped special files etc.
+  // Hash only: nothing is written to the store (the stat cache is still consulted and updated),
+  // and every file and link is reported to `listing` with its path below the source.
+  bool dry_run = false;
+  std::vector<std::pair<std::string, TreeEntry>>* listing = nullptr;
 };
 
 // Snapshots a file, directory or symlink (stored as a link, never followed) into the store.

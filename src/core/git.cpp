@@ -162,7 +162,7 @@ std::string redact_url(const std::string& url) {
   return url.substr(0, host_start) + userinfo.substr(0, colon) + url.substr(at);
 }
 
-GitLookup git_state(const std::filesystem::path& dir) {
+GitLookup git_state(const std::filesystem::path& dir, bool with_diff) {
   const GitApi& g = api();
   if (!g.error.empty()) return {std::nullopt, g.error};
   git_repository* repo = nullptr;
@@ -215,7 +215,7 @@ GitLookup git_state(const std::filesystem::path& dir) {
     st.dirty = g.git_status_list_entrycount(list) > 0;
     g.git_status_list_free(list);
   }
-  if (st.dirty) {
+  if (st.dirty && with_diff) {
     // the patch from HEAD (or nothing, before the first commit) to the working tree
     git_tree* head_tree = nullptr;
     git_reference* head = nullptr;

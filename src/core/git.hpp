@@ -21,7 +21,8 @@ struct GitLookup {
   std::string why_not;      // set when state is empty: "not a git repository", "libgit2 unavailable: ..."
 };
 
-GitLookup git_state(const std::filesystem::path& dir);
+// `with_diff`: also the patch of a dirty tree (costly on large tracked changes).
+GitLookup git_state(const std::filesystem::path& dir, bool with_diff = true);
 
 // The commit a revision (hex, branch, tag, "HEAD", ...) names in the repository at or above
 // `dir`; nullopt with `why_not` set when there is no repository or no such commit.

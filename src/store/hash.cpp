@@ -1,5 +1,13 @@
 #include "store/hash.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include "core/error.hpp"
@@ -66,6 +74,36 @@ Digest sha256(const void* data, std::size_t n) {
   Sha256 h;
   h.update(data, n);
   return h.finish();
+}
+
+}  // namespace mlt::store
+
+namespace mlt::store {
+
+std::pair<Digest, std::uint64_t> sha256_file(const std::filesystem::path& path, std::atomic<std::uint64_t>* progress) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  auto fail = [&] {
+    return Error(ExitCode::failure, fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
+  };
+  if (fd < 0) throw fail();
+  Sha256 h;
+  std::vector<char> buf(1 << 20);
+  std::uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto e = fail();
+      ::close(fd);
+      throw e;
+    }
+    if (n == 0) break;
+    h.update(buf.data(), static_cast<std::size_t>(n));
+    total += static_cast<std::uint64_t>(n);
+    if (progress) *progress += static_cast<std::uint64_t>(n);
+  }
+  ::close(fd);
+  return {h.finish(), total};
 }
 
 }  // namespace mlt::store

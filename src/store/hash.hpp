@@ -2,6 +2,9 @@
 // "sha256:<64 lower-case hex>", the same hex `sha256sum` prints.
 #pragma once
 #include <array>
+#include <atomic>
+#include <filesystem>
+#include <utility>
 #include <cstring>
 #include <cstddef>
 #include <cstdint>
@@ -43,5 +46,10 @@ class Sha256 {
 
 Digest sha256(const void* data, std::size_t n);
 inline Digest sha256(std::string_view s) { return sha256(s.data(), s.size()); }
+
+// The digest and size of a file's bytes, read in 1 MiB pieces; `progress` advances by the bytes
+// read. Exit 1 naming the file when it cannot be read; a symlink is not followed.
+std::pair<Digest, std::uint64_t> sha256_file(const std::filesystem::path& path,
+                                             std::atomic<std::uint64_t>* progress = nullptr);
 
 }  // namespace mlt::store
