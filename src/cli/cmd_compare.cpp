@@ -110,6 +110,14 @@ int diff(Context& ctx, const CompareOptions& o) {
   if (b.exit_code) attrs_b["exit_code"] = std::to_string(*b.exit_code);
   kv_section("attributes", attrs_a, attrs_b);
   kv_section("params", a.params, b.params);
+  auto inputs_of = [](const core::Run& r) {
+    std::map<std::string, std::string> m;   // "dataset (context)" -> "dataset@vN sha256:..."
+    for (auto& in : r.inputs)
+      m[in.context.empty() ? in.dataset : in.dataset + " (" + in.context + ")"] =
+          fmt::format("{} sha256:{}", in.ref(), in.digest.substr(0, 12));
+    return m;
+  };
+  kv_section("inputs", inputs_of(a), inputs_of(b));
 
   // metrics: last, min and max with deltas
   std::map<std::string, const core::MetricSummary*> ma, mb;

@@ -5,6 +5,7 @@
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "core/artifacts.hpp"
+#include "core/data.hpp"
 #include "core/ingest.hpp"
 #include "core/interrupt.hpp"
 #include "core/metrics.hpp"
@@ -21,7 +22,8 @@ struct LogOptions {
   bool step_given = false, time_given = false;   // --step "" is an error, not "no step"
   std::vector<std::string> paths;
   std::string as;
-  bool as_given = false;   // --as '' is an invalid path, not "no --as"
+  bool as_given = false;
+  std::string input, context;   // --as '' is an invalid path, not "no --as"
 };
 
 std::uint64_t bytes_below(const std::filesystem::path& p) {
@@ -62,6 +64,21 @@ int log_artifact(Context& ctx, const LogOptions& o) {
   } else {
     ctx.note(fmt::format("added {} file{} ({}), {} new in the store", st.files, st.files == 1 ? "" : "s",
                          human_bytes(st.bytes), human_bytes(st.new_bytes)));
+  }
+  return 0;
+}
+
+int log_input(Context& ctx, const LogOptions& o) {
+  auto v = core::resolve_data_ref(ctx.db(), o.input);
+  auto run = core::resolve_log_target(ctx.db(), o.run);
+  core::log_input(ctx.db(), run, v, o.context);
+  if (ctx.global.json) {
+    Json j;
+    j["run"] = run.uuid;
+    j["input"] = v.ref();
+    j["digest"] = v.digest.str();
+    j["context"] = o.context;
+    print_json(j);
   }
   return 0;
 }
@@ -225,6 +242,12 @@ void add_log_commands(CLI::App& root, Context& ctx) {
     o->as_given = as->count() > 0;
     ctx.select(Needs::project, [&ctx, o] { return log_artifact(ctx, *o); });
   });
+
+  auto* in = grp->add_subcommand("input", "Record that a run used a data version (mlt data add makes them).");
+  in->add_option("ref", o->input, "NAME@vN, NAME@latest or NAME@sha256:PREFIX.")->required()->type_name("DATA@VER");
+  in->add_option("--context", o->context, "How the run used it: train, eval, test, ...")->type_name("NAME");
+  in->add_option("--run", o->run, run_help)->type_name("RUN");
+  in->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_input(ctx, *o); }); });
 
   auto* st = grp->add_subcommand("stream", "Read metric lines from stdin (kv, jsonl or csv) and store them in batches.");
   st->add_option("--format", o->format, "auto (by the first line, default), kv, jsonl or csv.")->type_name("FORMAT");

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "core/data.hpp"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@ namespace {
 
 struct RunOptions {
   std::string experiment, name, parent, run, status, new_name, text;
-  std::vector<std::string> params, tags, command;
+  std::vector<std::string> params, tags, command, inputs;
   bool no_git = false, no_capture = false, export_env = false, metrics_from_stdout = false;
   std::string metrics_prefix = "mlt:";
 };
@@ -81,6 +82,23 @@ struct CaptureFile {
   }
 };
 
+// --input values, resolved before the run is created so that a bad one records nothing.
+std::vector<std::pair<core::DataVersion, std::string>> resolve_inputs(Context& ctx, const RunOptions& o) {
+  std::vector<std::pair<core::DataVersion, std::string>> out;
+  for (auto& in : o.inputs) {
+    auto eq = in.find('=');
+    std::string context = eq == std::string::npos ? "" : in.substr(0, eq);
+    std::string ref = eq == std::string::npos ? in : in.substr(eq + 1);
+    out.emplace_back(core::resolve_data_ref(ctx.db(), ref), context);
+  }
+  return out;
+}
+
+void record_inputs(Context& ctx, const core::RunRef& run,
+                   const std::vector<std::pair<core::DataVersion, std::string>>& inputs) {
+  for (auto& [v, context] : inputs) core::log_input(ctx.db(), run, v, context);
+}
+
 int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string>& cmd) {
   if (cmd.empty())
     throw Error(ExitCode::usage, "no command to run", "write 'mlt run [OPTIONS] -- CMD [ARG]...'");
@@ -91,10 +109,12 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
     throw Error(exists ? ExitCode{126} : ExitCode{127}, fmt::format("cannot run '{}': {}", cmd[0], why),
                 "check the command name and PATH; no run was recorded");
   }
+  auto inputs = resolve_inputs(ctx, o);
   std::string git_diff;
   auto spec = new_run_spec(ctx, o, &git_diff);
   spec.tags.emplace_back("mlt.source.command", core::shell_quote(cmd));
   auto created = core::create_run(ctx.db(), spec);
+  record_inputs(ctx, created.ref, inputs);
   if (created.created_experiment) ctx.note(fmt::format("mlt: created experiment '{}'", created.experiment));
   ctx.note(fmt::format("mlt: run {} ({}) started in '{}'", short_id(created.ref.uuid), created.ref.name,
                        created.experiment));
@@ -225,7 +245,9 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
 }
 
 int run_start(Context& ctx, const RunOptions& o) {
+  auto inputs = resolve_inputs(ctx, o);
   auto created = core::create_run(ctx.db(), new_run_spec(ctx, o));
+  record_inputs(ctx, created.ref, inputs);
   if (created.created_experiment) ctx.note(fmt::format("mlt: created experiment '{}'", created.experiment));
   if (o.export_env)
     std::printf("export MLT_RUN_ID=%s\n", created.ref.uuid.c_str());
@@ -267,6 +289,9 @@ int run_show(Context& ctx, const RunOptions& o) {
   if (run.parent_uuid) field("parent", *run.parent_uuid);
   for (auto& c : run.children) field("child", c);
   if (auto it = run.tags.find("mlt.note"); it != run.tags.end()) field("note", it->second);
+  for (auto& in : run.inputs)
+    field("input", fmt::format("{}  sha256:{}{}", in.ref(), in.digest.substr(0, 12),
+                               in.context.empty() ? "" : "  (" + in.context + ")"));
   if (run.artifacts) field("artifacts", fmt::format("sha256:{}  (see 'mlt artifact ls {}')", *run.artifacts, short_id(run.uuid)));
   if (!run.params.empty()) {
     out += "\nparams:\n";
@@ -333,7 +358,11 @@ void add_new_run_options(CLI::App* c, RunOptions& o) {
   c->add_option("-t,--tag", o.tags, "Set tag K=V (repeatable).")->type_name("K=V")->allow_extra_args(false);
   c->add_option("--parent", o.parent, "Nest the run under RUN (default: $MLT_RUN_ID when set).")->type_name("RUN");
   c->add_flag("--no-git", o.no_git, "Do not record the git state of the working tree.");
+  c->add_option("--input", o.inputs, "Record data version DATA@VER as an input, or CONTEXT=DATA@VER (repeatable).")
+      ->type_name("DATA@VER")
+      ->allow_extra_args(false);
 }
+
 
 }  // namespace
 

@@ -43,6 +43,14 @@ std::optional<std::string> run_value(const core::Run& r, const core::QueryKey& k
       }
       return std::nullopt;
     }
+    case core::KeyKind::dataset: {
+      std::vector<std::string> values;
+      for (auto& in : r.inputs)
+        values.push_back(k.name == "name" ? in.dataset : k.name == "digest" ? "sha256:" + in.digest
+                         : k.name == "context" ? in.context : std::to_string(in.version));
+      if (values.empty()) return std::nullopt;
+      return fmt::format("{}", fmt::join(values, ","));
+    }
     case core::KeyKind::attribute: {
       const auto& n = k.name;
       if (n == "run_id") return r.uuid;

@@ -14,6 +14,7 @@ static constexpr CommandGroup groups[] = {
     {"plot", add_plot_commands},
     {"model", add_model_commands},
     {"registry", add_registry_commands},
+    {"data", add_data_commands},
 };
 
 std::span<const CommandGroup> command_groups() { return groups; }

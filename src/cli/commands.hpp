@@ -27,5 +27,6 @@ void add_compare_commands(CLI::App& root, Context& ctx);  // check, diff, compar
 void add_plot_commands(CLI::App& root, Context& ctx);
 void add_model_commands(CLI::App& root, Context& ctx);    // model save|show|get|verify|ls|import
 void add_registry_commands(CLI::App& root, Context& ctx);
+void add_data_commands(CLI::App& root, Context& ctx);
 
 }  // namespace mlt::cli

@@ -155,6 +155,10 @@ Json run_json(const core::Run& r) {
   j["tags"] = Json::object();
   for (auto& [k, v] : r.tags) j["tags"][k] = v;
   j["children"] = r.children;
+  j["inputs"] = Json::array();
+  for (auto& in : r.inputs)
+    j["inputs"].push_back({{"ref", in.ref()}, {"name", in.dataset}, {"version", in.version},
+                           {"digest", "sha256:" + in.digest}, {"context", in.context}});
   j["artifacts"] = r.artifacts ? Json("sha256:" + *r.artifacts) : Json(nullptr);
   return j;
 }

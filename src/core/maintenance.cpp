@@ -17,6 +17,8 @@ using DigestSet = std::unordered_set<Digest, store::DigestHash>;
 struct Root {
   Digest digest;
   std::string who;
+  bool file = false;          // a single file (a file data version), not a tree
+  std::uint64_t size = 0;     // its bytes, for a file
 };
 
 // Every tree the database points at, with a description of who points at it.
@@ -36,6 +38,14 @@ std::vector<Root> roots(store::Db& db) {
   while (v.step()) {
     if (auto d = Digest::parse(v.text(2)))
       out.push_back({*d, fmt::format("models:/{}/{}", v.text(0), v.int64(1))});
+  }
+  store::Stmt dv(db,
+                 "SELECT ds.name, v.version, v.digest, v.kind, v.bytes FROM data_versions v "
+                 "JOIN datasets ds ON ds.id = v.dataset_id");
+  while (dv.step()) {
+    if (auto d = Digest::parse(dv.text(2)))
+      out.push_back({*d, fmt::format("data {}@v{}", dv.text(0), dv.int64(1)), dv.text(3) == "file",
+                     static_cast<std::uint64_t>(dv.int64(4))});
   }
   return out;
 }
@@ -73,6 +83,11 @@ struct Walker {
     } catch (const Error& e) {
       on_damage(d, e.what(), who);
     }
+  }
+
+  void root(const Root& r) {
+    if (r.file) file(r.digest, r.size, r.who);
+    else tree(r.digest, r.who, "");
   }
 
   void tree(const Digest& d, const std::string& who, const std::string& prefix) {
@@ -131,7 +146,7 @@ FsckReport fsck(Project& p, bool full) {
   w.on_damage = [&](const Digest& d, const std::string& why, const std::string& who) {
     r.damage.push_back({d.str(), why, who});
   };
-  for (auto& root : roots(p.db())) w.tree(root.digest, root.who, "");
+  for (auto& root : roots(p.db())) w.root(root);
   if (full) {
     DigestSet bad;
     for (auto& dmg : r.damage)
@@ -172,7 +187,7 @@ GcReport gc(Project& p, std::chrono::seconds grace, bool dry_run) {
   w.on_damage = [&](const Digest& d, const std::string& why, const std::string& who) {
     damage.push_back(fmt::format("{} ({}): {}", d.str(), who, why));
   };
-  for (auto& root : roots(p.db())) w.tree(root.digest, root.who, "");
+  for (auto& root : roots(p.db())) w.root(root);
   DigestSet referenced = marked;
   if (!damage.empty())
     throw Error(ExitCode::integrity,
@@ -230,12 +245,16 @@ DuReport du(Project& p) {
   };
   for (auto& root : roots(p.db())) {
     // a tree entry's size is the bytes below it, so shared subtrees still count per reference
-    try {
-      for (auto& e : read_tree(p.objects(), root.digest))
-        if (e.kind != EntryKind::link) r.logical += e.size;
-    } catch (const Error&) {
+    if (root.file) {
+      r.logical += root.size;
+    } else {
+      try {
+        for (auto& e : read_tree(p.objects(), root.digest))
+          if (e.kind != EntryKind::link) r.logical += e.size;
+      } catch (const Error&) {
+      }
     }
-    w.tree(root.digest, root.who, "");
+    w.root(root);
   }
   p.objects().for_each([&](const Digest& d, const std::filesystem::path&, std::uint64_t size,
                            std::filesystem::file_time_type) {

@@ -250,53 +250,9 @@ void require_active(const RunRef& run) {
 }
 
 Run load_run(store::Db& db, const RunRef& ref) {
-  Run r;
-  store::Stmt q(db,
-                "SELECT r.id, r.uuid, r.name, r.experiment_id, e.name, r.status, r.lifecycle, p.uuid, r.user, "
-                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms, r.artifacts "
-                "FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.id = r.parent_id "
-                "WHERE r.id = ?1");
-  q.bind(1, ref.id);
-  if (!q.step()) throw Error(ExitCode::not_found, fmt::format("run '{}' disappeared", ref.uuid));
-  r.id = q.int64(0);
-  r.uuid = q.text(1);
-  r.name = q.text(2);
-  r.experiment_id = q.int64(3);
-  r.experiment = q.text(4);
-  r.status = q.text(5);
-  r.deleted = q.text(6) == "deleted";
-  r.parent_uuid = q.opt_text(7);
-  r.user = q.text(8);
-  r.start_ms = q.int64(9);
-  r.end_ms = q.opt_int64(10);
-  r.exit_code = q.opt_int64(11);
-  r.deleted_ms = q.opt_int64(12);
-  r.artifacts = q.opt_text(13);
-  store::Stmt p(db, "SELECT key, value FROM params WHERE run_id = ?1");
-  p.bind(1, r.id);
-  while (p.step()) r.params[p.text(0)] = p.text(1);
-  store::Stmt t(db, "SELECT key, value FROM tags WHERE run_id = ?1");
-  t.bind(1, r.id);
-  while (t.step()) r.tags[t.text(0)] = t.text(1);
-  store::Stmt m(db,
-                "SELECT k.key, s.last_value, s.last_step, s.last_time_ms, s.min_value, s.max_value, s.count "
-                "FROM metric_summary s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ?1 ORDER BY k.key");
-  m.bind(1, r.id);
-  while (m.step()) {
-    MetricSummary s;
-    s.key = m.text(0);
-    s.last = m.is_null(1) ? std::nan("") : m.real(1);
-    s.last_step = m.int64(2);
-    s.last_time_ms = m.int64(3);
-    if (!m.is_null(4)) s.min = m.real(4);
-    if (!m.is_null(5)) s.max = m.real(5);
-    s.count = m.int64(6);
-    r.metrics.push_back(std::move(s));
-  }
-  store::Stmt c(db, "SELECT uuid FROM runs WHERE parent_id = ?1 ORDER BY start_ms, id");
-  c.bind(1, r.id);
-  while (c.step()) r.children.push_back(c.text(0));
-  return r;
+  auto runs = load_runs(db, {ref.id});
+  if (runs.empty()) throw Error(ExitCode::not_found, fmt::format("run '{}' disappeared", ref.uuid));
+  return std::move(runs.front());
 }
 
 std::vector<Run> list_runs(store::Db& db, const RunQuery& rq) {
@@ -370,6 +326,12 @@ std::vector<Run> load_runs(store::Db& db, const std::vector<std::int64_t>& ids) 
     store::Stmt c(db, fmt::format("SELECT parent_id, uuid FROM runs WHERE parent_id IN ({}) ORDER BY start_ms, id", in));
     bind_ids(c);
     while (c.step()) out[index[c.int64(0)]].children.push_back(c.text(1));
+    store::Stmt ri(db, fmt::format("SELECT ri.run_id, ds.name, dv.version, dv.digest, ri.context FROM run_inputs ri "
+                                   "JOIN data_versions dv ON dv.id = ri.data_version_id "
+                                   "JOIN datasets ds ON ds.id = dv.dataset_id WHERE ri.run_id IN ({}) "
+                                   "ORDER BY ds.name, dv.version, ri.context", in));
+    bind_ids(ri);
+    while (ri.step()) out[index[ri.int64(0)]].inputs.push_back({ri.text(1), ri.int64(2), ri.text(3), ri.text(4)});
     store::Stmt t(db, fmt::format("SELECT run_id, key, value FROM tags WHERE run_id IN ({})", in));
     bind_ids(t);
     while (t.step()) out[index[t.int64(0)]].tags[t.text(1)] = t.text(2);

@@ -47,6 +47,14 @@ struct Run {
   std::vector<MetricSummary> metrics;   // sorted by key
   std::vector<std::string> children;    // uuids of nested runs
   std::optional<std::string> artifacts; // hex digest of the run's artifact tree
+  struct Input {
+    std::string dataset;
+    std::int64_t version = 0;
+    std::string digest;                 // 64 hex
+    std::string context;
+    std::string ref() const { return dataset + "@v" + std::to_string(version); }
+  };
+  std::vector<Input> inputs;            // data versions it used, by dataset, version, context
 };
 
 struct NewRun {

@@ -201,12 +201,55 @@ CREATE TABLE registry_events(
 CREATE INDEX registry_events_by_model ON registry_events(model_id, time_ms);
 )sql";
 
+// Schema v6: data versions and run inputs. A data version is a file or directory snapshot:
+// `digest` is the file's SHA-256 (kind 'file') or the directory's tree digest (kind 'dir'), an
+// object the store keeps (gc marks it). `source` is the path as added, relative to the project
+// root. git_commit is HEAD when it was added (NULL outside git), git_tag the tag made for it.
+constexpr const char* v6 = R"sql(
+CREATE TABLE datasets(
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE data_versions(
+  id         INTEGER PRIMARY KEY,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+  version    INTEGER NOT NULL CHECK (version > 0),
+  kind       TEXT NOT NULL CHECK (kind IN ('file', 'dir')),
+  digest     TEXT NOT NULL CHECK (length(digest) = 64),
+  mode       INTEGER NOT NULL,
+  files      INTEGER NOT NULL,
+  bytes      INTEGER NOT NULL,
+  source     TEXT NOT NULL,
+  message    TEXT NOT NULL DEFAULT '',
+  user       TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  git_commit TEXT,
+  git_dirty  INTEGER,
+  git_tag    TEXT,
+  UNIQUE(dataset_id, version)
+) STRICT;
+CREATE INDEX data_versions_by_digest ON data_versions(digest);
+CREATE INDEX data_versions_by_commit ON data_versions(git_commit);
+
+CREATE TABLE run_inputs(
+  run_id          INTEGER NOT NULL REFERENCES runs(id),
+  data_version_id INTEGER NOT NULL REFERENCES data_versions(id),
+  context         TEXT NOT NULL DEFAULT '',
+  created_ms      INTEGER NOT NULL,
+  PRIMARY KEY(run_id, data_version_id, context)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX run_inputs_by_data ON run_inputs(data_version_id);
+)sql";
+
 constexpr store::Migration migrations[] = {
     {"experiments, runs, params, tags, metrics", v1},
     {"run artifacts, stat cache", v2},
     {"summary indexes for ordering by min and max", v3},
     {"model packages", v4},
     {"model registry", v5},
+    {"data versions and run inputs", v6},
 };
 
 }  // namespace
