@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/mlmodel.hpp"
 #include "core/models.hpp"
+#include "core/paths.hpp"
 #include "core/signature.hpp"
 #include "core/yaml.hpp"
 
@@ -18,7 +19,8 @@ namespace mlt::cli {
 namespace {
 
 struct ModelOptions {
-  std::string path, flavor, name, signature, input_example, requirements, run, experiment, python, uuid, created;
+  std::optional<std::string> name;   // -n given (an empty one is an error, not the default)
+  std::string path, flavor, signature, input_example, requirements, run, experiment, python, uuid, created;
   std::vector<std::string> settings;
   std::string ref, out;
   bool force = false, no_digests = false, files = false;
@@ -75,7 +77,7 @@ int model_save(Context& ctx, const ModelOptions& o) {
   core::SaveSpec spec;
   spec.source = o.path;
   spec.flavor = o.flavor;
-  if (!o.name.empty()) spec.name = o.name;
+  if (o.name) spec.name = *o.name;
   if (o.signature == "infer") spec.infer_signature = true;
   else if (!o.signature.empty()) spec.signature = o.signature;
   if (!o.input_example.empty()) spec.input_example = o.input_example;
@@ -101,6 +103,7 @@ int model_save(Context& ctx, const ModelOptions& o) {
 }
 
 int model_import(Context& ctx, const ModelOptions& o) {
+  if (o.name) core::validate_artifact_path(*o.name);   // '-n ""' is an error, not the default
   std::error_code ec;
   if (!std::filesystem::is_regular_file(std::filesystem::path(o.ref) / "MLmodel", ec))
     throw Error(ExitCode::usage,
@@ -111,7 +114,7 @@ int model_import(Context& ctx, const ModelOptions& o) {
   auto ao = add_options(ctx, progress);
   core::AddStats st;
   auto rec = with_target_run(ctx, o, "mlt model import", [&](const core::RunRef& run) {
-    return core::import_model(ctx.project(), run, o.ref, o.name, st, ao);
+    return core::import_model(ctx.project(), run, o.ref, o.name.value_or(""), st, ao);
   });
   print_record(ctx, rec);
   return 0;
