@@ -15,6 +15,7 @@ static constexpr CommandGroup groups[] = {
     {"model", add_model_commands},
     {"registry", add_registry_commands},
     {"data", add_data_commands},
+    {"lineage", add_lineage_commands},
 };
 
 std::span<const CommandGroup> command_groups() { return groups; }

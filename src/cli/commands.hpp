@@ -28,5 +28,6 @@ void add_plot_commands(CLI::App& root, Context& ctx);
 void add_model_commands(CLI::App& root, Context& ctx);    // model save|show|get|verify|ls|import
 void add_registry_commands(CLI::App& root, Context& ctx);
 void add_data_commands(CLI::App& root, Context& ctx);
+void add_lineage_commands(CLI::App& root, Context& ctx);
 
 }  // namespace mlt::cli
