@@ -16,6 +16,7 @@ static constexpr CommandGroup groups[] = {
     {"registry", add_registry_commands},
     {"data", add_data_commands},
     {"lineage", add_lineage_commands},
+    {"deploy", add_deploy_commands},
 };
 
 std::span<const CommandGroup> command_groups() { return groups; }

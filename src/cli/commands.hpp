@@ -29,5 +29,6 @@ void add_model_commands(CLI::App& root, Context& ctx);    // model save|show|get
 void add_registry_commands(CLI::App& root, Context& ctx);
 void add_data_commands(CLI::App& root, Context& ctx);
 void add_lineage_commands(CLI::App& root, Context& ctx);
+void add_deploy_commands(CLI::App& root, Context& ctx);
 
 }  // namespace mlt::cli

@@ -83,6 +83,17 @@ class Builder {
     return add(n);
   }
 
+  std::string deployment(const std::string& env, std::int64_t revision) {
+    store::Stmt q(db_, "SELECT target, tree, action FROM deployments WHERE env = ?1 AND revision = ?2");
+    q.bind(1, env).bind(2, revision);
+    q.step();
+    LineageNode n{"deploy:" + env + "#" + std::to_string(revision), "deployment",
+                  fmt::format("deployment {} revision {}", env, revision),
+                  {{"env", env}, {"revision", std::to_string(revision)}, {"target", q.text(0)},
+                   {"digest", "sha256:" + q.text(1)}, {"action", q.text(2)}}};
+    return add(n);
+  }
+
   // ---- edges, both ways ----
 
   std::vector<std::string> parents(const std::string& id) {
@@ -164,6 +175,17 @@ class Builder {
       std::vector<std::tuple<std::int64_t, std::string, std::int64_t>> rows;
       while (q.step()) rows.emplace_back(q.int64(0), q.text(1), q.int64(2));
       for (auto& [mid, name, v] : rows) out.push_back(link_to(id, registry(mid, name, v), "registered as"));
+    } else if (kind == "registry") {
+      auto [mid, version] = registry_.at(id);
+      store::Stmt n(db_, "SELECT name FROM registered_models WHERE id = ?1");
+      n.bind(1, mid);
+      n.step();
+      store::Stmt q(db_, "SELECT env, revision FROM deployments WHERE model_name = ?1 AND model_version = ?2 "
+                         "ORDER BY env, revision");
+      q.bind(1, n.text(0)).bind(2, version);
+      std::vector<std::pair<std::string, std::int64_t>> rows;
+      while (q.step()) rows.emplace_back(q.text(0), q.int64(1));
+      for (auto& [env, rev] : rows) out.push_back(link_to(id, deployment(env, rev), "deployed"));
     }
     return out;
   }

@@ -39,6 +39,12 @@ std::vector<Root> roots(store::Db& db) {
     if (auto d = Digest::parse(v.text(2)))
       out.push_back({*d, fmt::format("models:/{}/{}", v.text(0), v.int64(1))});
   }
+  store::Stmt dep(db, "SELECT env, revision, tree, manifests FROM deployments");
+  while (dep.step()) {
+    for (int col : {2, 3})
+      if (auto d = Digest::parse(dep.text(col)))
+        out.push_back({*d, fmt::format("deployment {} revision {}", dep.text(0), dep.int64(1))});
+  }
   store::Stmt dv(db,
                  "SELECT ds.name, v.version, v.digest, v.kind, v.bytes FROM data_versions v "
                  "JOIN datasets ds ON ds.id = v.dataset_id");

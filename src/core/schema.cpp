@@ -243,6 +243,32 @@ CREATE TABLE run_inputs(
 CREATE INDEX run_inputs_by_data ON run_inputs(data_version_id);
 )sql";
 
+// Schema v7: deployments, one append-only row per revision of an environment. `tree` is the
+// model package's digest, `manifests` the tree of the rendered files (both kept by gc);
+// `settings` is the JSON object of the --set values; a rollback names the revision it repeats.
+constexpr const char* v7 = R"sql(
+CREATE TABLE deployments(
+  id             INTEGER PRIMARY KEY,
+  env            TEXT NOT NULL,
+  revision       INTEGER NOT NULL CHECK (revision > 0),
+  model_uri      TEXT NOT NULL,
+  model_name     TEXT NOT NULL,
+  model_version  INTEGER,
+  run_uuid       TEXT NOT NULL,
+  path           TEXT NOT NULL,
+  tree           TEXT NOT NULL CHECK (length(tree) = 64),
+  target         TEXT NOT NULL,
+  settings       TEXT NOT NULL,
+  manifests      TEXT NOT NULL CHECK (length(manifests) = 64),
+  user           TEXT NOT NULL,
+  action         TEXT NOT NULL CHECK (action IN ('create', 'rollback')),
+  rolled_back_to INTEGER,
+  created_ms     INTEGER NOT NULL,
+  UNIQUE(env, revision)
+) STRICT;
+CREATE INDEX deployments_by_model ON deployments(model_name, model_version);
+)sql";
+
 constexpr store::Migration migrations[] = {
     {"experiments, runs, params, tags, metrics", v1},
     {"run artifacts, stat cache", v2},
@@ -250,6 +276,7 @@ constexpr store::Migration migrations[] = {
     {"model packages", v4},
     {"model registry", v5},
     {"data versions and run inputs", v6},
+    {"deployments", v7},
 };
 
 }  // namespace
