@@ -14,6 +14,7 @@ namespace mlt::cli {
 namespace {
 
 struct DataOptions {
+  std::optional<std::string> add_name;   // data add -n: an empty one is an error, not the default
   std::string path, name, message, ref, ref_b, out, commit;
   bool no_git_tag = false, force = false;
 };
@@ -75,7 +76,10 @@ void print_changes(const std::vector<core::FileChange>& changes) {
 int data_add(Context& ctx, const DataOptions& o) {
   core::DataAddSpec spec;
   spec.path = o.path;
-  spec.name = o.name;
+  if (o.add_name) {
+    core::check_dataset_name(*o.add_name);
+    spec.name = *o.add_name;
+  }
   spec.message = o.message;
   spec.git_tag = !o.no_git_tag;
   Progress progress(ctx, "add", 0);
@@ -264,7 +268,7 @@ void add_data_commands(CLI::App& root, Context& ctx) {
 
   auto* a = grp->add_subcommand("add", "Snapshot a file or directory of the project as the next version of a dataset; prints NAME@vN.");
   a->add_option("path", o->path, "The file or directory (inside the project).")->required()->type_name("PATH");
-  a->add_option("-n,--name", o->name, "The dataset (default: the path's base name).")->type_name("NAME");
+  a->add_option("-n,--name", o->add_name, "The dataset (default: the path's base name).")->type_name("NAME");
   a->add_option("-m,--message", o->message, "What changed in this version.")->type_name("MESSAGE");
   a->add_flag("--no-git-tag", o->no_git_tag, "Do not create the data/NAME/vN git tag.");
   act(a, data_add);

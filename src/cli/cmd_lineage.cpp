@@ -15,9 +15,9 @@ struct LineageOptions {
 };
 
 int lineage(Context& ctx, const LineageOptions& o) {
-  std::string format = ctx.global.json ? "json" : o.format;
-  if (format != "tree" && format != "json" && format != "dot")
+  if (o.format != "tree" && o.format != "json" && o.format != "dot")
     throw Error(ExitCode::usage, fmt::format("unknown format '{}'", o.format), "use tree, json or dot");
+  std::string format = ctx.global.json ? "json" : o.format;
   auto g = core::lineage(ctx.project(), o.ref);
   if (format == "json") {
     Json j;

@@ -335,6 +335,9 @@ DataVersion resolve_data_ref(store::Db& db, const std::string& ref) {
                   "give at least 4 hex digits after sha256:");
     found = query_versions(db, "WHERE v.dataset_id = ?1 AND substr(v.digest, 1, length(?2)) = ?2 ORDER BY v.version",
                            {id, hex});
+    // versions with the same content (re-added after a change was undone) are one answer: the newest
+    if (found.size() > 1 && std::all_of(found.begin(), found.end(), [&](auto& v) { return v.digest == found[0].digest; }))
+      found.erase(found.begin(), found.end() - 1);
     if (found.size() > 1) {
       std::string list;
       for (auto& v : found) list += fmt::format("\n  {}  {}", v.ref(), v.digest.str());
@@ -375,6 +378,8 @@ CheckoutResult checkout_data(Project& p, const DataVersion& v, const fs::path& d
   fs::path dest = dest_in.empty() ? p.root() / v.source : dest_in;
   auto entry = v.entry();
   struct stat st {};
+  // a file version into an existing directory goes inside it, like cp
+  if (!v.is_dir && !dest_in.empty() && ::lstat(dest.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) dest /= entry.name;
   RestoreOptions ro;
   ro.progress = progress;
   if (::lstat(dest.c_str(), &st) != 0) {

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/registry.hpp"
 #include "core/runs.hpp"
+#include "core/values.hpp"
 
 namespace mlt::core {
 namespace {
@@ -118,6 +119,22 @@ class Builder {
     } else if (kind == "model") {
       auto [rid, path] = models_.at(id);
       out.push_back(link(run(rid), id, "produced"));
+    } else if (kind == "deploy") {
+      auto* n = g_.node(id);
+      store::Stmt q(db_, "SELECT model_name, model_version, run_uuid, path, tree FROM deployments "
+                         "WHERE env = ?1 AND revision = ?2");
+      q.bind(1, n->attrs.at("env")).bind(2, parse_int64(n->attrs.at("revision")).value_or(0));
+      if (q.step()) {
+        if (!q.is_null(1)) {
+          store::Stmt m(db_, "SELECT id FROM registered_models WHERE name = ?1");
+          m.bind(1, q.text(0));
+          if (m.step()) out.push_back(link(registry(m.int64(0), q.text(0), q.int64(1)), id, "deployed"));
+        } else {
+          store::Stmt r(db_, "SELECT id FROM runs WHERE uuid = ?1");
+          r.bind(1, q.text(2));
+          if (r.step()) out.push_back(link(model(r.int64(0), q.text(2), q.text(3), q.text(4)), id, "deployed"));
+        }
+      }
     } else if (kind == "registry") {
       auto [mid, version] = registry_.at(id);
       store::Stmt q(db_,
@@ -175,6 +192,13 @@ class Builder {
       std::vector<std::tuple<std::int64_t, std::string, std::int64_t>> rows;
       while (q.step()) rows.emplace_back(q.int64(0), q.text(1), q.int64(2));
       for (auto& [mid, name, v] : rows) out.push_back(link_to(id, registry(mid, name, v), "registered as"));
+      // deployments made from the runs:/ URI itself, not through the registry
+      store::Stmt d(db_, "SELECT env, revision FROM deployments WHERE model_version IS NULL AND model_uri = ?1 "
+                         "ORDER BY env, revision");
+      d.bind(1, g_.node(id)->attrs.at("uri"));
+      std::vector<std::pair<std::string, std::int64_t>> deps;
+      while (d.step()) deps.emplace_back(d.text(0), d.int64(1));
+      for (auto& [env, rev] : deps) out.push_back(link_to(id, deployment(env, rev), "deployed"));
     } else if (kind == "registry") {
       auto [mid, version] = registry_.at(id);
       store::Stmt n(db_, "SELECT name FROM registered_models WHERE id = ?1");
@@ -271,6 +295,9 @@ LineageGraph lineage(Project& p, const std::string& ref) {
   } else if (auto runs = parse_runs_uri(ref)) {
     auto run = resolve_run(p.db(), runs->first);
     auto e = artifact_entry(p, run, runs->second);
+    if (e.kind != EntryKind::dir || !lookup(p.objects(), e.digest, "MLmodel"))
+      throw Error(ExitCode::usage, fmt::format("'{}' is not a model: it has no MLmodel file", ref),
+                  "lineage starts from a model (runs:/RUN/PATH, models:/...), a data version or a run");
     std::string path = runs->second;
     while (!path.empty() && path.back() == '/') path.pop_back();
     g.root = b.model(run.id, run.uuid, path, e.digest.hex());

@@ -373,6 +373,8 @@ class Compiler {
       return up;
     }
     if (k.kind == KeyKind::dataset && k.name == "digest" && v.str.starts_with("sha256:")) return v.str.substr(7);
+    if (k.kind == KeyKind::dataset && k.name == "version" && v.type == QueryValue::string && !parse_double(v.str))
+      throw Error(ExitCode::usage, fmt::format("datasets.version compares with numbers, not '{}'", v.str));
     if (numeric_column && v.type == QueryValue::number) return v.num;
     if (numeric_column) {
       auto d = parse_double(v.str);
@@ -396,7 +398,10 @@ class Compiler {
         return "(" + std::string(e.negated ? "NOT " : "") + "(" + missing(e.key) + "))";
       case Expr::like: {
         auto [col, num] = column(e.key);
-        std::string p = param(e.values[0].str);
+        std::string pattern = e.values[0].str;
+        if (e.key.kind == KeyKind::dataset && e.key.name == "digest" && pattern.starts_with("sha256:"))
+          pattern = pattern.substr(7);   // stored as bare hex, shown as sha256:HEX
+        std::string p = param(pattern);
         std::string test = e.op == "ILIKE" ? fmt::format("lower({}) LIKE lower({}) ESCAPE '\\'", col, p)
                                            : fmt::format("{} LIKE {} ESCAPE '\\'", col, p);
         auto cond = fmt::format("({} IS NOT NULL AND {}({}))", col, e.negated ? "NOT " : "", test);
