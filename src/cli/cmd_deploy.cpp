@@ -65,6 +65,16 @@ int deploy_render(Context& ctx, const DeployOptions& o) {
     if (o.target == "docker")
       throw Error(ExitCode::usage, "the docker target writes a build context (Dockerfile and the model)",
                   "pass -o DIR, then: docker build DIR");
+    if (ctx.global.json) {
+      Json j;
+      j["model"] = r.model.uri;
+      j["digest"] = r.model.tree.str();
+      j["target"] = r.target;
+      j["files"] = Json::array();
+      for (auto& f : r.files) j["files"].push_back({{"path", f.path}, {"content", f.content}});
+      print_json(j);
+      return 0;
+    }
     print_files(r);
     return 0;
   }
@@ -99,6 +109,7 @@ void finish_create(Context& ctx, const DeployOptions& o, const core::Rendered& r
 int deploy_create(Context& ctx, const DeployOptions& o) {
   core::check_env_name(o.env);
   auto r = core::render_deploy(ctx.project(), o.uri, o.target, settings_of(o));
+  if (!o.out.empty()) core::check_rendered(r, o.out, o.force);   // a conflict records nothing
   auto d = core::record_deployment(ctx.project(), o.env, r, "create", std::nullopt);
   finish_create(ctx, o, r, d);
   return 0;
@@ -129,6 +140,7 @@ int deploy_rollback(Context& ctx, const DeployOptions& o) {
                 fmt::format("{} now names {}, not the {} that revision {} deployed", to->model.uri, r.model.tree.str(),
                             to->model.tree.str(), to->revision),
                 "the registry entry changed; deploy the wanted version explicitly with 'mlt deploy create'");
+  if (!o.out.empty()) core::check_rendered(r, o.out, o.force);
   auto d = core::record_deployment(ctx.project(), o.env, r, "rollback", to->revision);
   finish_create(ctx, o, r, d);
   return 0;

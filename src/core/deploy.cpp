@@ -84,7 +84,11 @@ Params params_of(const DeployModel& m, const std::map<std::string, std::string>&
     throw Error(ExitCode::usage, fmt::format("--set image={}: not an image reference", p.image));
   p.storage_given = s.count("storage") > 0;
   p.storage = get("storage", "/var/lib/mlt/models");
-  while (p.storage.size() > 1 && p.storage.back() == '/') p.storage.pop_back();
+  if (p.storage.empty() || !(p.storage.starts_with("/") || p.storage.find("://") != std::string::npos) ||
+      p.storage.find_first_of(" \t\n") != std::string::npos)
+    throw Error(ExitCode::usage, fmt::format("--set storage='{}': not an absolute path or a URI", p.storage),
+                "e.g. /srv/models, s3://bucket/models, gs://bucket/models, pvc://claim/models");
+  while (!p.storage.empty() && p.storage.back() == '/') p.storage.pop_back();   // "/" becomes ""
   static const std::regex quantity("[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?");
   auto q = [&](const std::string& k, const std::string& def) {
     auto v = get(k, def);
@@ -412,7 +416,7 @@ std::vector<RenderedFile> render_compose(const Params& p, const DeployModel& m) 
     svc["deploy"] = deploy;
   }
   Node services = map(), top = map();
-  services[p.name] = svc;
+  services.force_insert(str(p.name), svc);   // a key too must stay a string ('true', '123')
   top["services"] = services;
   return {{"compose.yaml", yaml::emit(top)}};
 }
@@ -544,7 +548,25 @@ Rendered render_deploy(Project& p, const std::string& uri, const std::string& ta
   return r;
 }
 
+void check_rendered(const Rendered& r, const fs::path& dir, bool force) {
+  for (auto& f : r.files) {
+    validate_artifact_path(f.path);
+    fs::path target = dir / f.path;
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+      throw Error(ExitCode::conflict, fmt::format("'{}' is a link or directory; refusing to write there", target.string()));
+    if (force) continue;
+    std::ifstream in(target, std::ios::binary);
+    std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (old != f.content)
+      throw Error(ExitCode::conflict, fmt::format("'{}' exists with other content", target.string()),
+                  "pass --force to replace it, or choose another -o DIR; nothing was written");
+  }
+}
+
 void write_rendered(const Rendered& r, const fs::path& dir, bool force) {
+  check_rendered(r, dir, force);   // every conflict before the first write
   std::error_code ec;
   for (auto& f : r.files) {
     validate_artifact_path(f.path);
