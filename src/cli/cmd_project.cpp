@@ -64,6 +64,22 @@ int status(Context& ctx) {
     experiments = q.int64(0);
     deleted_runs = q.int64(1);
   }
+  // models, registry, data and deployments: one row of counts
+  std::int64_t packages = 0, registered = 0, versions = 0, datasets = 0, data_versions = 0, envs = 0;
+  {
+    store::Stmt q(db, "SELECT (SELECT count(*) FROM models), "
+                      "(SELECT count(*) FROM registered_models WHERE deleted_ms IS NULL), "
+                      "(SELECT count(*) FROM model_versions WHERE deleted_ms IS NULL), "
+                      "(SELECT count(*) FROM datasets), (SELECT count(*) FROM data_versions), "
+                      "(SELECT count(DISTINCT env) FROM deployments)");
+    q.step();
+    packages = q.int64(0);
+    registered = q.int64(1);
+    versions = q.int64(2);
+    datasets = q.int64(3);
+    data_versions = q.int64(4);
+    envs = q.int64(5);
+  }
   auto running = query_runs(db, "r.status = 'RUNNING'", 20);
   auto recent = query_runs(db, "1", 5);
   auto now = core::now_ms();
@@ -77,6 +93,12 @@ int status(Context& ctx) {
     for (const char* s : {"RUNNING", "FINISHED", "FAILED", "KILLED"}) counts[s] = by_status[s];
     j["runs"] = counts;
     j["deleted_runs"] = deleted_runs;
+    j["model_packages"] = packages;
+    j["registered_models"] = registered;
+    j["model_versions"] = versions;
+    j["datasets"] = datasets;
+    j["data_versions"] = data_versions;
+    j["environments"] = envs;
     auto list = [](const std::vector<RecentRun>& v) {
       Json a = Json::array();
       for (auto& r : v) {
@@ -100,6 +122,11 @@ int status(Context& ctx) {
   out += fmt::format("runs     {} finished, {} failed, {} killed, {} running in {} experiment{}\n",
                      by_status["FINISHED"], by_status["FAILED"], by_status["KILLED"], by_status["RUNNING"], experiments,
                      experiments == 1 ? "" : "s");
+  out += fmt::format("models   {} package{}; {} registered, {} version{}\n", packages, packages == 1 ? "" : "s",
+                     registered, versions, versions == 1 ? "" : "s");
+  out += fmt::format("data     {} dataset{}, {} version{}\n", datasets, datasets == 1 ? "" : "s", data_versions,
+                     data_versions == 1 ? "" : "s");
+  if (envs > 0) out += fmt::format("deploy   {} environment{} (see 'mlt deploy ls')\n", envs, envs == 1 ? "" : "s");
   if (!running.empty()) {
     out += "\nrunning:\n";
     for (auto& r : running)

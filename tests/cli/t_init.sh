@@ -202,6 +202,8 @@ run_mlt status
 expect_rc 0
 expect_out_eq "project  $T/ps
 runs     0 finished, 0 failed, 0 killed, 0 running in 1 experiment
+models   0 packages; 0 registered, 0 versions
+data     0 datasets, 0 versions
 
 no runs yet: try 'mlt run -- python train.py'"
 
@@ -221,6 +223,8 @@ MLT_NOW_MS=$((T0_MS + 64000)) run_mlt status
 expect_rc 0
 expect_out_eq "project  $T/ps
 runs     1 finished, 1 failed, 1 killed, 1 running in 2 experiments
+models   0 packages; 0 registered, 0 versions
+data     0 datasets, 0 versions
 
 running:
   ${r3:0:8}  three  Default  started 1m00s ago
