@@ -39,6 +39,7 @@ struct Options {
     std::uint64_t seed = 42;
     long samples = 2000;
     double l2 = 0.0;
+    std::string data, write_data, save;   // --data FILE, --write-data FILE, --save FILE
 };
 
 struct Dataset {
@@ -54,11 +55,15 @@ struct Dataset {
 void print_help() {
     std::puts(
         "usage: mlt-example-train [--epochs N] [--lr X] [--seed N] [--samples N] [--l2 X]\n"
+        "                         [--data FILE] [--write-data FILE] [--save FILE]\n"
         "Logistic regression by full-batch gradient descent on a deterministic synthetic dataset\n"
         "(4 features, 80/20 train/validation split).\n"
         "  --epochs N   1..1000000 (default 20)     --lr X       > 0 (default 0.5)\n"
         "  --seed N     dataset seed (default 42)   --samples N  10..1000000 (default 2000)\n"
         "  --l2 X       L2 penalty >= 0 (default 0)\n"
+        "  --write-data FILE  write the synthetic dataset as CSV (x0,x1,x2,x3,y) and exit\n"
+        "  --data FILE  train on that CSV instead of generating the data\n"
+        "  --save FILE  write the trained model as JSON; in a run, also `mlt model save FILE --flavor generic`\n"
         "With MLT_RUN_ID set, logs params via `mlt log param` and per-epoch metrics to the fd in\n"
         "MLT_METRICS_FD (else via `mlt log metric`); mlt is $MLT_EXE if set, else `mlt` on PATH.");
 }
@@ -93,7 +98,7 @@ Options parse_args(int argc, char **argv) {
             value = arg.substr(eq + 1);
             arg.resize(eq);
         } else if (arg == "--epochs" || arg == "--lr" || arg == "--seed" || arg == "--samples" ||
-                   arg == "--l2") {
+                   arg == "--l2" || arg == "--data" || arg == "--write-data" || arg == "--save") {
             if (i + 1 >= argc) usage_error("missing value for " + arg);
             value = argv[++i];
         }
@@ -101,6 +106,10 @@ Options parse_args(int argc, char **argv) {
         else if (arg == "--lr") o.lr = parse_double(arg, value, false);
         else if (arg == "--samples") o.samples = parse_long(arg, value, 10, 1000000);
         else if (arg == "--l2") o.l2 = parse_double(arg, value, true);
+        else if (arg == "--data" || arg == "--write-data" || arg == "--save") {
+            if (value.empty()) usage_error("missing file name for " + arg);
+            (arg == "--data" ? o.data : arg == "--write-data" ? o.write_data : o.save) = value;
+        }
         else if (arg == "--seed") {
             auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), o.seed);
             if (value.empty() || ec != std::errc() || end != value.data() + value.size())
@@ -193,6 +202,65 @@ std::string full(double v) {  // %.17g: full precision for metric values
     return buf;
 }
 
+// The dataset as CSV with a header, shortest round-trip numbers.
+bool write_dataset(const Dataset &d, const std::string &path) {
+    std::FILE *f = std::fopen(path.c_str(), "w");
+    if (!f) return false;
+    std::fputs("x0,x1,x2,x3,y\n", f);
+    for (size_t i = 0; i < d.y.size(); ++i)
+        std::fprintf(f, "%s,%s,%s,%s,%d\n", shortest(d.x[i][0]).c_str(), shortest(d.x[i][1]).c_str(),
+                     shortest(d.x[i][2]).c_str(), shortest(d.x[i][3]).c_str(), d.y[i] > 0.5 ? 1 : 0);
+    return std::fclose(f) == 0;
+}
+
+// Reads what write_dataset writes; exits 2 naming the line on anything else.
+Dataset read_dataset(const std::string &path) {
+    std::FILE *f = std::fopen(path.c_str(), "r");
+    if (!f) usage_error("cannot read --data '" + path + "': " + std::strerror(errno));
+    Dataset d;
+    char buf[4096];
+    size_t line = 0;
+    while (std::fgets(buf, sizeof buf, f)) {
+        ++line;
+        std::string l(buf);
+        while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+        if (line == 1) {
+            if (l != "x0,x1,x2,x3,y") usage_error(path + ":1: expected the header x0,x1,x2,x3,y");
+            continue;
+        }
+        if (l.empty()) continue;
+        Vec x{};
+        double y = 0;
+        size_t start = 0;
+        for (size_t j = 0; j <= kFeatures; ++j) {
+            size_t comma = l.find(',', start);
+            std::string cell = l.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            double v = 0;
+            auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+            if (cell.empty() || ec != std::errc() || end != cell.data() + cell.size() ||
+                (comma == std::string::npos) != (j == kFeatures))
+                usage_error(path + ":" + std::to_string(line) + ": expected 5 numbers");
+            (j < kFeatures ? x[j] : y) = v;
+            start = comma + 1;
+        }
+        d.x.push_back(x);
+        d.y.push_back(y > 0.5 ? 1.0 : 0.0);
+    }
+    std::fclose(f);
+    if (d.y.size() < 10) usage_error("--data '" + path + "' has fewer than 10 rows");
+    return d;
+}
+
+bool save_model(const Model &m, const std::string &path) {
+    std::FILE *f = std::fopen(path.c_str(), "w");
+    if (!f) return false;
+    std::fprintf(f, "{\"type\": \"logistic_regression\", \"features\": [\"x0\", \"x1\", \"x2\", \"x3\"], "
+                    "\"weights\": [%s, %s, %s, %s], \"bias\": %s}\n",
+                 shortest(m.w[0]).c_str(), shortest(m.w[1]).c_str(), shortest(m.w[2]).c_str(), shortest(m.w[3]).c_str(),
+                 shortest(m.b).c_str());
+    return std::fclose(f) == 0;
+}
+
 // Runs `<mlt> args...` directly (no shell) and waits. Failure to log is only a warning.
 void run_mlt(std::vector<std::string> args) {
     const char *exe = std::getenv("MLT_EXE");
@@ -260,6 +328,14 @@ bool write_all(int fd, const std::string &s) {
 int main(int argc, char **argv) {
     const Options opt = parse_args(argc, argv);
     std::signal(SIGPIPE, SIG_IGN);  // a closed metrics pipe must give EPIPE, not kill training
+    if (!opt.write_data.empty()) {
+        if (!write_dataset(make_dataset(opt.seed, static_cast<size_t>(opt.samples)), opt.write_data)) {
+            std::fprintf(stderr, "mlt-example-train: cannot write '%s': %s\n", opt.write_data.c_str(),
+                         std::strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
 
     const char *run_id = std::getenv("MLT_RUN_ID");
     const bool logging = run_id && *run_id;
@@ -270,7 +346,8 @@ int main(int argc, char **argv) {
                  "l2=" + shortest(opt.l2)});
 
     // Deterministic 80/20 split: the samples are i.i.d., so the first 80% train, the rest validate.
-    const Dataset data = make_dataset(opt.seed, static_cast<size_t>(opt.samples));
+    const Dataset data =
+        opt.data.empty() ? make_dataset(opt.seed, static_cast<size_t>(opt.samples)) : read_dataset(opt.data);
     const size_t n = data.y.size(), n_train = n * 4 / 5;
 
     Model model;
@@ -295,5 +372,12 @@ int main(int argc, char **argv) {
     }
     std::printf("done: %ld epochs on %zu train / %zu val samples  train_loss=%.4f val_loss=%.4f "
                 "val_accuracy=%.4f\n", opt.epochs, n_train, n - n_train, tr.loss, va.loss, va.accuracy);
+    if (!opt.save.empty()) {
+        if (!save_model(model, opt.save)) {
+            std::fprintf(stderr, "mlt-example-train: cannot write '%s': %s\n", opt.save.c_str(), std::strerror(errno));
+            return 1;
+        }
+        if (logging) run_mlt({"model", "save", opt.save, "--flavor", "generic", "-n", "model"});
+    }
     return 0;
 }
