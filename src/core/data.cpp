@@ -167,14 +167,7 @@ TreeEntry DataVersion::entry() const {
   return TreeEntry{is_dir ? EntryKind::dir : EntryKind::file, mode, static_cast<std::uint64_t>(bytes), digest, name};
 }
 
-void check_dataset_name(const std::string& name) {
-  static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
-  if (!std::regex_match(name, re) || name.find("..") != std::string::npos || name.ends_with(".lock") ||
-      name.ends_with("."))
-    throw Error(ExitCode::usage, fmt::format("invalid dataset name '{}'", printable(name)),
-                "a name is 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit (it becomes part of a "
-                "git tag); pass one with -n NAME");
-}
+void check_dataset_name(const std::string& name) { check_tag_name(name, "dataset", "; pass one with -n NAME"); }
 
 DataAddResult add_data(Project& p, const DataAddSpec& spec, AddStats& stats, const AddOptions& opt) {
   DataAddResult r;

@@ -54,15 +54,7 @@ std::optional<Stage> parse_stage(std::string_view s) {
   return std::nullopt;
 }
 
-void check_model_name(const std::string& name) {
-  static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
-  bool ok = std::regex_match(name, re) && name.find("..") == std::string::npos && !name.ends_with(".") &&
-            !name.ends_with(".lock");
-  if (!ok)
-    throw Error(ExitCode::usage, fmt::format("invalid model name '{}'", printable(name)),
-                "a name is 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit (no '..', "
-                "no trailing '.' or '.lock', so it can be a git tag too)");
-}
+void check_model_name(const std::string& name) { check_tag_name(name, "model"); }
 
 void check_alias(const std::string& alias) {
   static const std::regex re("[A-Za-z0-9_-]{1,255}");

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <regex>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -131,6 +132,17 @@ std::optional<std::int64_t> parse_int64(std::string_view s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+void check_tag_name(const std::string& name, std::string_view what, std::string_view hint_tail) {
+  static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+  if (std::regex_match(name, re) && name.find("..") == std::string::npos && !name.ends_with(".") &&
+      !name.ends_with(".lock"))
+    return;
+  throw Error(ExitCode::usage, fmt::format("invalid {} name '{}'", what, printable(name)),
+              fmt::format("a name is 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit (no '..', "
+                          "no trailing '.' or '.lock', so it can be part of a git tag){}",
+                          hint_tail));
 }
 
 std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t offset) {

@@ -38,6 +38,10 @@ std::vector<KeyValue> read_params_file(const std::string& path);
 // the 1-based position of the offending byte: pass byte - 1).
 std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t offset);
 
+// A name that is also part of git tags (models, datasets): 1-128 of [A-Za-z0-9_.-], starting with
+// a letter or digit, no "..", not ending in "." or ".lock". Exit 2: "invalid WHAT name '...'".
+void check_tag_name(const std::string& name, std::string_view what, std::string_view hint_tail = {});
+
 // ASCII lower case (keywords, statuses, formats; never user data that may be UTF-8).
 std::string ascii_lower(std::string_view s);
 
