@@ -460,13 +460,7 @@ std::vector<RenderedFile> render_docker(Project& proj, const Params& p, const De
     files.push_back({"settings.json", st.dump(2) + "\n"});
   }
   // the package itself, each file read (and verified) from the store
-  for (auto& f : pkg.files) {
-    std::string content;
-    proj.objects().read_file(f.digest, [&](const std::uint8_t* d, std::size_t n) {
-      content.append(reinterpret_cast<const char*>(d), n);
-    });
-    files.push_back({"model/" + f.path, std::move(content), f.mode});
-  }
+  for (auto& f : pkg.files) files.push_back({"model/" + f.path, proj.objects().read_content(f.digest), f.mode});
   return files;
 }
 
@@ -707,12 +701,7 @@ Deployment deployment_revision(store::Db& db, const std::string& env, std::optio
 std::map<std::string, std::string> manifest_files(Project& p, const Deployment& d) {
   std::map<std::string, std::string> out;
   walk_tree(p.objects(), d.manifests, [&](const std::string& path, const TreeEntry& e) {
-    if (e.kind != EntryKind::file) return;
-    std::string content;
-    p.objects().read_file(e.digest, [&](const std::uint8_t* data, std::size_t n) {
-      content.append(reinterpret_cast<const char*>(data), n);
-    });
-    out[path] = std::move(content);
+    if (e.kind == EntryKind::file) out[path] = p.objects().read_content(e.digest);
   });
   return out;
 }

@@ -78,11 +78,6 @@ std::string read_text(const fs::path& path, const char* what) {
   throw Error(ExitCode::failure, fmt::format("{} '{}': {}", what, p.string(), std::strerror(errno)));
 }
 
-std::string stored_text(const store::ObjectStore& s, const store::Digest& d) {
-  std::string out;
-  s.read_file(d, [&](const std::uint8_t* data, std::size_t n) { out.append(reinterpret_cast<const char*>(data), n); });
-  return out;
-}
 
 // MLflow's utc_time_created: Python's str(datetime), microseconds only when non-zero.
 std::string python_utc(std::int64_t ms) {
@@ -643,7 +638,9 @@ void open_stored(Project& p, ModelPackage& m, const TreeEntry& e) {
   if (!mlmodel)
     throw Error(ExitCode::usage, fmt::format("'{}' is not a model: it has no MLmodel file", m.label),
                 "save one with 'mlt model save' or import one with 'mlt model import'");
-  m.mlmodel_text = stored_text(p.objects(), mlmodel->digest);
+  m.entry->size = 0;   // a directory's size: the bytes of its files, as its tree entry records it
+  for (auto& f : m.files) m.entry->size += f.size;
+  m.mlmodel_text = p.objects().read_content(mlmodel->digest);
   m.mlmodel = yaml::parse(m.mlmodel_text, m.label + "/MLmodel");
 }
 
@@ -659,12 +656,9 @@ ModelPackage open_model(Project* p, const std::string& ref) {
     m.run = resolve_run(p->db(), v.run_uuid);
     m.path = v.path;
     m.version = v;
-    // the registered tree, pinned by its digest (not whatever the run's artifacts hold now)
-    std::uint64_t size = 0;
-    walk_tree(p->objects(), v.tree, [&](const std::string&, const TreeEntry& t) {
-      if (t.kind != EntryKind::dir) size += t.size;
-    });
-    open_stored(*p, m, TreeEntry{EntryKind::dir, 0755, size, v.tree, v.path.substr(v.path.rfind('/') + 1)});
+    // the registered tree, pinned by its digest (not whatever the run's artifacts hold now);
+    // open_stored fills in its size
+    open_stored(*p, m, TreeEntry{EntryKind::dir, 0755, 0, v.tree, v.path.substr(v.path.rfind('/') + 1)});
   } else if (auto runs = parse_runs_uri(ref)) {
     m.run = resolve_run(p->db(), runs->first);
     m.path = runs->second;

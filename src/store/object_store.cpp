@@ -422,6 +422,12 @@ std::vector<ChunkRef> ObjectStore::manifest(const Digest& d) const {
   return out;
 }
 
+std::string ObjectStore::read_content(const Digest& d) const {
+  std::string out;
+  read_file(d, [&](const std::uint8_t* data, std::size_t n) { out.append(reinterpret_cast<const char*>(data), n); });
+  return out;
+}
+
 void ObjectStore::read_file(const Digest& d,
                             const std::function<void(const std::uint8_t*, std::size_t)>& sink) const {
   ObjectHeader oh = header(d);

@@ -84,6 +84,8 @@ class ObjectStore {
   // Streams a file's content (blob or chunked) to `sink`, each piece verified before it is handed
   // out; the whole-file digest is checked at the end (exit 6 on any mismatch).
   void read_file(const Digest& d, const std::function<void(const std::uint8_t*, std::size_t)>& sink) const;
+  // A whole file's content in memory (small files: MLmodel, manifests), verified as read_file does.
+  std::string read_content(const Digest& d) const;
   // Re-reads and re-hashes an object completely (fsck --full). Returns an error text or nullopt.
   std::optional<std::string> verify(const Digest& d) const;
 
