@@ -349,9 +349,9 @@ DataVersion resolve_data_ref(store::Db& db, const std::string& ref) {
 }
 
 std::vector<FileChange> diff_entries(Project& p, const TreeEntry& a, const TreeEntry& b, bool rows) {
-  auto changes = compare(listing(p, a, b.name), listing(p, b, b.name));
-  if (!rows) return changes;
   auto la = listing(p, a, b.name), lb = listing(p, b, b.name);
+  auto changes = compare(la, lb);
+  if (!rows) return changes;
   for (auto& c : changes) {
     auto ext = ascii_lower(fs::path(c.path).extension().string());
     if (c.kind != FileChange::Kind::modified || (ext != ".csv" && ext != ".tsv")) continue;
