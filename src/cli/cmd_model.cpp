@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "cli/target_run.hpp"
 #include "core/child.hpp"
 #include "core/clock.hpp"
 #include "core/mlmodel.hpp"
@@ -25,31 +26,6 @@ struct ModelOptions {
   std::string ref, out;
   bool force = false, no_digests = false, files = false;
 };
-
-// The run a new package goes to: --run, else $MLT_RUN_ID, else a new finished run made for it.
-template <typename Fn>
-core::ModelRecord with_target_run(Context& ctx, const ModelOptions& o, const std::string& what, Fn store) {
-  const char* env = std::getenv("MLT_RUN_ID");
-  if (!o.run.empty() || (env && *env)) return store(core::resolve_log_target(ctx.db(), o.run));
-  core::NewRun spec;
-  spec.experiment = o.experiment;
-  spec.user = core::current_user();
-  spec.tags.emplace_back("mlt.source.command", what);
-  auto created = core::create_run(ctx.db(), spec);
-  if (created.created_experiment) ctx.note(fmt::format("mlt: created experiment '{}'", created.experiment));
-  try {
-    auto rec = store(created.ref);
-    core::end_run(ctx.db(), created.ref, core::RunStatus::finished, std::nullopt);
-    ctx.note(fmt::format("mlt: stored in new run {} ({}) of '{}'", short_id(created.ref.uuid), created.ref.name,
-                         created.experiment));
-    return rec;
-  } catch (...) {
-    // nothing was stored: leave no empty run behind
-    core::end_run(ctx.db(), created.ref, core::RunStatus::failed, std::nullopt);
-    core::set_run_deleted(ctx.db(), created.ref, true);
-    throw;
-  }
-}
 
 void print_record(Context& ctx, const core::ModelRecord& r) {
   if (ctx.global.json) {
@@ -95,7 +71,7 @@ int model_save(Context& ctx, const ModelOptions& o) {
   Progress progress(ctx, "save", 0);
   auto ao = add_options(ctx, progress);
   core::AddStats st;
-  auto rec = with_target_run(ctx, o, "mlt model save", [&](const core::RunRef& run) {
+  auto rec = with_target_run(ctx, o.run, o.experiment, "mlt model save", [&](const core::RunRef& run) {
     return core::save_model(ctx.project(), run, prepared, st, ao);
   });
   print_record(ctx, rec);
@@ -113,7 +89,7 @@ int model_import(Context& ctx, const ModelOptions& o) {
   Progress progress(ctx, "import", 0);
   auto ao = add_options(ctx, progress);
   core::AddStats st;
-  auto rec = with_target_run(ctx, o, "mlt model import", [&](const core::RunRef& run) {
+  auto rec = with_target_run(ctx, o.run, o.experiment, "mlt model import", [&](const core::RunRef& run) {
     return core::import_model(ctx.project(), run, o.ref, o.name.value_or(""), st, ao);
   });
   print_record(ctx, rec);

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "cli/target_run.hpp"
 #include "core/child.hpp"
 #include "core/clock.hpp"
 #include "core/config.hpp"
@@ -131,29 +132,9 @@ core::ModelPackage package_for(Context& ctx, const RegistryOptions& o) {
   core::AddStats st;
   core::AddOptions ao;
   ao.warn = [&ctx](const std::string& m) { ctx.warn(m); };
-  core::RunRef run;
-  const char* env = std::getenv("MLT_RUN_ID");
-  if (!o.run.empty() || (env && *env)) {
-    run = core::resolve_log_target(ctx.db(), o.run);
-  } else {
-    core::NewRun spec;
-    spec.experiment = o.experiment;
-    spec.user = core::current_user();
-    spec.tags.emplace_back("mlt.source.command", "mlt registry register");
-    run = core::create_run(ctx.db(), spec).ref;
-    ctx.note(fmt::format("mlt: importing '{}' into new run {} ({})", o.uri, short_id(run.uuid), run.name));
-  }
-  core::ModelRecord rec;
-  try {
-    rec = core::import_model(ctx.project(), run, o.uri, "", st, ao);
-  } catch (...) {
-    if (o.run.empty() && !(env && *env)) {
-      core::end_run(ctx.db(), run, core::RunStatus::failed, std::nullopt);
-      core::set_run_deleted(ctx.db(), run, true);
-    }
-    throw;
-  }
-  if (o.run.empty() && !(env && *env)) core::end_run(ctx.db(), run, core::RunStatus::finished, std::nullopt);
+  auto rec = with_target_run(ctx, o.run, o.experiment, "mlt registry register", [&](const core::RunRef& run) {
+    return core::import_model(ctx.project(), run, o.uri, "", st, ao);
+  }, fmt::format("importing '{}' into", o.uri));
   return core::open_model(&ctx.project(), rec.uri());
 }
 
