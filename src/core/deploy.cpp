@@ -160,7 +160,7 @@ Node resources(const Params& p) {
 std::string live_path(const Params& p) { return p.server == "mlflow" ? "/ping" : "/v2/health/live"; }
 std::string ready_path(const Params& p) { return p.server == "mlflow" ? "/ping" : "/v2/health/ready"; }
 
-Node probe(const Params& p, const std::string& path, int initial, int period) {
+Node probe(const std::string& path, int initial, int period) {
   Node pr = map(), get = map();
   get["path"] = str(path);
   get["port"] = str("http");
@@ -235,8 +235,8 @@ std::vector<RenderedFile> render_kubernetes(const Params& p, const DeployModel& 
   ports.push_back(port);
   container["ports"] = ports;
   container["env"] = server_env(p, m, model_uri);
-  container["readinessProbe"] = probe(p, ready_path(p), 10, 5);
-  container["livenessProbe"] = probe(p, live_path(p), 30, 10);
+  container["readinessProbe"] = probe(ready_path(p), 10, 5);
+  container["livenessProbe"] = probe(live_path(p), 30, 10);
   container["resources"] = resources(p);
   Node sc = map();
   sc["runAsNonRoot"] = yaml::plain("true");
@@ -542,59 +542,39 @@ Rendered render_deploy(Project& p, const std::string& uri, const std::string& ta
   return r;
 }
 
-void check_rendered(const Rendered& r, const fs::path& dir, bool force) {
+std::vector<const RenderedFile*> check_rendered(const Rendered& r, const fs::path& dir, bool force) {
+  std::vector<const RenderedFile*> to_write;
   for (auto& f : r.files) {
     validate_artifact_path(f.path);
     fs::path target = dir / f.path;
     struct stat st {};
-    if (::lstat(target.c_str(), &st) != 0) continue;
+    if (::lstat(target.c_str(), &st) != 0) {
+      to_write.push_back(&f);
+      continue;
+    }
     if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
       throw Error(ExitCode::conflict, fmt::format("'{}' is a link or directory; refusing to write there", target.string()));
-    if (force) continue;
+    if (force) {
+      to_write.push_back(&f);
+      continue;
+    }
     std::ifstream in(target, std::ios::binary);
     std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (old != f.content)
       throw Error(ExitCode::conflict, fmt::format("'{}' exists with other content", target.string()),
                   "pass --force to replace it, or choose another -o DIR; nothing was written");
   }
+  return to_write;
 }
 
 void write_rendered(const Rendered& r, const fs::path& dir, bool force) {
-  check_rendered(r, dir, force);   // every conflict before the first write
   std::error_code ec;
-  for (auto& f : r.files) {
-    validate_artifact_path(f.path);
-    fs::path target = dir / f.path;
+  for (auto* f : check_rendered(r, dir, force)) {   // every conflict is found before the first write
+    fs::path target = dir / f->path;
     fs::create_directories(target.parent_path(), ec);
-    if (ec) throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", target.parent_path().string(), ec.message()));
-    struct stat st {};
-    if (::lstat(target.c_str(), &st) == 0) {
-      if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
-        throw Error(ExitCode::conflict, fmt::format("'{}' is a link or directory; refusing to write there", target.string()));
-      if (!force) {
-        std::ifstream in(target, std::ios::binary);
-        std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (old == f.content) continue;
-        throw Error(ExitCode::conflict, fmt::format("'{}' exists with other content", target.string()),
-                    "pass --force to replace it, or choose another -o DIR");
-      }
-    }
-    fs::path tmp = target;
-    tmp += ".mlt-tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, f.mode & 0777);
-    if (fd < 0) throw Error(ExitCode::failure, fmt::format("cannot write '{}': {}", tmp.string(), std::strerror(errno)));
-    try {
-      store::write_all(fd, f.content.data(), f.content.size(), tmp);
-    } catch (...) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw;
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), target.c_str()) != 0) {
-      ::unlink(tmp.c_str());
-      throw Error(ExitCode::failure, fmt::format("cannot write '{}': {}", target.string(), std::strerror(errno)));
-    }
+    if (ec)
+      throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", target.parent_path().string(), ec.message()));
+    store::replace_file(target, f->content, f->mode);
   }
 }
 

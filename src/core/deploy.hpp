@@ -46,8 +46,9 @@ struct Rendered {
 // renders the target's files. Unknown target or --set key: exit 2, listing the valid ones.
 Rendered render_deploy(Project& p, const std::string& uri, const std::string& target,
                        const std::vector<std::pair<std::string, std::string>>& settings);
-// Exit 5 when a file under `dir` is in the way (other content without `force`, a link, a directory).
-void check_rendered(const Rendered& r, const std::filesystem::path& dir, bool force);
+// Exit 5 when a file under `dir` is in the way (other content without `force`, a link, a directory);
+// else the files that need writing (absent ones, and with `force` every one).
+std::vector<const RenderedFile*> check_rendered(const Rendered& r, const std::filesystem::path& dir, bool force);
 // Writes the files under `dir` (created), after check_rendered: nothing is written on a conflict.
 void write_rendered(const Rendered& r, const std::filesystem::path& dir, bool force);
 // The tree digest of the rendered files (stored in the object store as a tree).

@@ -74,11 +74,6 @@ std::string read_text(const fs::path& path, const char* what) {
   return ss.str();
 }
 
-[[noreturn]] void sys_fail(const std::string& what, const fs::path& p) {
-  throw Error(ExitCode::failure, fmt::format("{} '{}': {}", what, p.string(), std::strerror(errno)));
-}
-
-
 // MLflow's utc_time_created: Python's str(datetime), microseconds only when non-zero.
 std::string python_utc(std::int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
@@ -757,28 +752,7 @@ void export_model(Project& p, const ModelPackage& m, const fs::path& dest, bool 
   restore(p, *m.entry, dest, opt);
   if (!strip_digests) return;
   auto body = split_mlt_block(m.mlmodel_text).body;
-  fs::path target = dest / mlmodel_file;
-  fs::path tmp = target;
-  tmp += ".mlt-tmp";
-  {
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) sys_fail("cannot write", tmp);
-    try {
-      store::write_all(fd, body.data(), body.size(), tmp);
-    } catch (...) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw;
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-      ::unlink(tmp.c_str());
-      sys_fail("cannot write", tmp);
-    }
-  }
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    sys_fail("cannot replace", target);
-  }
+  store::replace_file(dest / mlmodel_file, body, 0644);
 }
 
 store::Digest package_digest(const ModelPackage& m) {
