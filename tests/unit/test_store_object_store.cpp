@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -448,6 +449,68 @@ TEST_CASE("a damaged chunk or manifest of a chunked file is caught") {
     auto v = st.s.verify(f);
     REQUIRE(v.has_value());
     CHECK(contains(*v, "do not add up to the file's digest"));
+  }
+}
+
+TEST_CASE("a file of many chunks is read ahead on worker threads and handed out in order") {
+  Store st;
+  auto content = random_text(24 * MiB, 41);
+  Digest f = st.put_file_text("f", content);
+  auto chunks = st.s.manifest(f);
+  REQUIRE(chunks.size() >= 12);
+  std::vector<std::size_t> offsets{0};
+  for (auto& c : chunks) offsets.push_back(offsets.back() + c.size);
+
+  SUBCASE("round trip, piece by piece in file order") {
+    std::string got;
+    std::vector<std::size_t> pieces;
+    st.s.read_file(f, [&](const std::uint8_t* p, std::size_t n) {
+      pieces.push_back(got.size());
+      got.append(reinterpret_cast<const char*>(p), n);
+    });
+    CHECK(got == content);
+    pieces.push_back(got.size());
+    CHECK(pieces == offsets);
+  }
+  SUBCASE("a damaged chunk in the middle stops the stream before it") {
+    std::size_t bad = chunks.size() / 2;
+    auto bytes = st.raw(chunks[bad].digest);
+    bytes[bytes.size() / 2] ^= 0x01;
+    overwrite(st.s.path_of(chunks[bad].digest), bytes);
+    std::string got;
+    auto e = thrown([&] {
+      st.s.read_file(f, [&](const std::uint8_t* p, std::size_t n) { got.append(reinterpret_cast<const char*>(p), n); });
+    });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::integrity);
+    CHECK(contains(e->what(), chunks[bad].digest.str()));
+    CHECK(got == content.substr(0, offsets[bad]));  // every chunk before the damaged one, as a serial read
+  }
+  SUBCASE("a missing last chunk") {
+    fs::remove(st.s.path_of(chunks.back().digest));
+    auto e = thrown([&] { st.file_content(f); });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::integrity);
+    CHECK(contains(e->what(), "missing"));
+  }
+  SUBCASE("a sink that fails stops the readers and its error comes out") {
+    int calls = 0;
+    auto e = thrown([&] {
+      st.s.read_file(f, [&](const std::uint8_t*, std::size_t) {
+        if (++calls == 3) throw mlt::Error(ExitCode::failure, "disk full in the sink");
+      });
+    });
+    REQUIRE(e);
+    CHECK(contains(e->what(), "disk full in the sink"));
+    CHECK(calls == 3);
+    CHECK(st.file_content(f) == content);  // nothing was left half-done in the store
+  }
+  SUBCASE("several threads read the same file at once") {
+    std::vector<std::string> outs(4);
+    std::vector<std::thread> ts;
+    for (auto& o : outs) ts.emplace_back([&st, &f, &o] { o = st.file_content(f); });
+    for (auto& t : ts) t.join();
+    for (auto& o : outs) CHECK(o == content);
   }
 }
 
