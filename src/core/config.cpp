@@ -1,17 +1,32 @@
 #include "core/config.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/maintenance.hpp"
 #include "core/values.hpp"
 #include "core/yaml.hpp"
+#include "store/object_store.hpp"
 
 namespace mlt::core {
 namespace {
+
+std::vector<std::string> split_words(const char* s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
 
 std::string valid_keys() {
   std::vector<std::string> names;
@@ -19,43 +34,103 @@ std::string valid_keys() {
   return fmt::format("valid keys: {}", fmt::join(names, ", "));
 }
 
+// A settings file's entries, flattened to dotted keys: known keys checked and normalized into
+// `out`; unknown ones (a newer mlt's, or typos) into `unknown` as written, with their line.
+// With `lenient`, a bad value of a known key goes to `unknown` too (to rewrite a file that
+// needs repair) instead of being an error.
 void flatten(const YAML::Node& n, const std::string& prefix, const std::string& where,
-             std::map<std::string, ConfigValue>& out) {
+             std::map<std::string, ConfigValue>& out, std::map<std::string, std::pair<std::string, int>>& unknown,
+             bool lenient) {
   if (n.IsNull()) return;
   if (!n.IsMap()) throw Error(ExitCode::usage, fmt::format("{}: expected a mapping of settings", where), valid_keys());
   for (auto it = n.begin(); it != n.end(); ++it) {
     std::string key = prefix.empty() ? it->first.Scalar() : prefix + "." + it->first.Scalar();
+    int line = it->first.Mark().line + 1;
     if (it->second.IsMap()) {
-      flatten(it->second, key, where, out);
+      flatten(it->second, key, where, out, unknown, lenient);
       continue;
     }
+    if (!it->second.IsScalar() && !it->second.IsNull())
+      throw Error(ExitCode::usage, fmt::format("{}:{}: '{}' needs a single value", where, line, printable(key)));
+    std::string value = it->second.IsNull() ? "" : it->second.Scalar();
     const ConfigKey* k = find_config_key(key);
-    if (!k)
-      throw Error(ExitCode::usage,
-                  fmt::format("{}:{}: unknown setting '{}'", where, it->first.Mark().line + 1, printable(key)), valid_keys());
-    if (!it->second.IsScalar())
-      throw Error(ExitCode::usage, fmt::format("{}:{}: '{}' needs a single value", where, it->first.Mark().line + 1, key));
-    out[key] = {check_config_value(*k, it->second.Scalar(), fmt::format("{}:{}", where, it->first.Mark().line + 1)),
-                where};
+    if (!k) {
+      unknown[key] = {value, line};
+      continue;
+    }
+    try {
+      out[key] = {check_config_value(*k, value, fmt::format("{}:{}", where, line)), where};
+    } catch (const Error&) {
+      if (!lenient) throw;
+      unknown[key] = {value, line};
+    }
   }
 }
 
-void read_file(const std::filesystem::path& path, std::map<std::string, ConfigValue>& out) {
+// Reads a settings file (absent: nothing set there).
+void read_file(const std::filesystem::path& path, std::map<std::string, ConfigValue>& out,
+               std::map<std::string, std::pair<std::string, int>>& unknown, bool lenient = false) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return;   // absent: nothing set there
+  if (!in) return;
   std::stringstream ss;
   ss << in.rdbuf();
-  flatten(yaml::parse(ss.str(), path.string()), "", path.string(), out);
+  flatten(yaml::parse(ss.str(), path.string()), "", path.string(), out, unknown, lenient);
+}
+
+// The file's text for flat settings: dotted keys nested as mappings, keys sorted.
+struct KeyTree {
+  std::optional<std::string> value;
+  std::map<std::string, KeyTree> children;
+};
+
+YAML::Node to_yaml(const KeyTree& t, const std::string& prefix) {
+  YAML::Node n(YAML::NodeType::Map);
+  for (auto& [name, child] : t.children) {
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (child.value) {
+      const ConfigKey* k = find_config_key(key);
+      bool plain = k && (k->type == ConfigType::boolean || k->type == ConfigType::integer ||
+                         k->type == ConfigType::seconds);
+      n.force_insert(name, plain ? yaml::plain(*child.value) : yaml::str(*child.value));
+    } else {
+      n.force_insert(name, to_yaml(child, key));
+    }
+  }
+  return n;
+}
+
+std::string config_text(const std::map<std::string, std::string>& settings) {
+  KeyTree root;
+  for (auto& [key, value] : settings) {
+    KeyTree* t = &root;
+    std::size_t start = 0;
+    for (std::size_t dot; (dot = key.find('.', start)) != std::string::npos; start = dot + 1)
+      t = &t->children[key.substr(start, dot - start)];
+    t->children[key.substr(start)].value = value;
+  }
+  return "# mlt settings: see 'mlt config list' and mlt-config(1)\n" + yaml::emit(to_yaml(root, ""));
 }
 
 }  // namespace
 
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys{
+      {"core.color", ConfigType::string, "auto", "MLT_COLOR",
+       "colour on a terminal: auto (unless NO_COLOR is set), always or never; --color wins", "auto always never"},
+      {"core.experiment", ConfigType::string, "", "MLT_EXPERIMENT",
+       "the experiment new runs go to when -e is not given (empty: Default)"},
+      {"core.lock_timeout", ConfigType::seconds, "60", "MLT_LOCK_TIMEOUT",
+       "seconds a writer waits for another mlt process's lock before giving up (exit 5)"},
+      {"core.pager", ConfigType::string, "", "MLT_PAGER",
+       "the pager for long output on a terminal (empty: $PAGER, else less; cat: none)"},
       {"data.tag_prefix", ConfigType::string, "data/", "MLT_DATA_TAG_PREFIX",
        "the prefix of the git tags 'mlt data add' creates (NAME/vN follows it)"},
+      {"gc.grace", ConfigType::duration, "14d", "MLT_GC_GRACE",
+       "how old an unreferenced object must be before 'mlt gc' removes it; --grace wins"},
       {"registry.git_tags", ConfigType::boolean, "false", "MLT_REGISTRY_GIT_TAGS",
        "mirror registrations and promotions as annotated git tags in GTO's naming"},
+      {"run.metrics_prefix", ConfigType::string, "mlt:", "MLT_METRICS_PREFIX",
+       "the prefix of metric lines 'mlt run --metrics-from-stdout' reads; --metrics-prefix wins"},
   };
   return keys;
 }
@@ -64,6 +139,11 @@ const ConfigKey* find_config_key(const std::string& name) {
   for (auto& k : config_keys())
     if (name == k.name) return &k;
   return nullptr;
+}
+
+const ConfigKey& config_key(const std::string& name) {
+  if (auto* k = find_config_key(name)) return *k;
+  throw Error(ExitCode::usage, fmt::format("unknown setting '{}'", printable(name)), valid_keys());
 }
 
 std::string check_config_value(const ConfigKey& key, const std::string& value, const std::string& where) {
@@ -78,7 +158,30 @@ std::string check_config_value(const ConfigKey& key, const std::string& value, c
       if (!parse_int64(value))
         throw Error(ExitCode::usage, fmt::format("{}: '{}' is not an integer (setting {})", where, printable(value), key.name));
       return value;
-    case ConfigType::string: return value;
+    case ConfigType::seconds: {
+      char* end = nullptr;
+      double secs = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(secs >= 0) || secs > 86400)
+        throw Error(ExitCode::usage,
+                    fmt::format("{}: '{}' is not a number of seconds from 0 to 86400 (setting {})", where,
+                                printable(value), key.name));
+      return value;
+    }
+    case ConfigType::duration:
+      try {
+        parse_duration(value);
+      } catch (const Error& e) {
+        throw Error(ExitCode::usage, fmt::format("{}: {} (setting {})", where, e.what(), key.name), e.hint());
+      }
+      return value;
+    case ConfigType::string:
+      if (key.choices) {
+        for (auto& c : split_words(key.choices))
+          if (value == c) return value;
+        throw Error(ExitCode::usage, fmt::format("{}: '{}' is not one of: {} (setting {})", where, printable(value),
+                                                 key.choices, key.name));
+      }
+      return value;
   }
   return value;
 }
@@ -90,11 +193,81 @@ std::filesystem::path user_config_path() {
   return std::filesystem::path(home && *home ? home : "/") / ".config" / "mlt" / "config.yaml";
 }
 
+std::map<std::string, std::string> read_config_file(const std::filesystem::path& path, bool lenient) {
+  std::map<std::string, ConfigValue> values;
+  std::map<std::string, std::pair<std::string, int>> unknown;
+  read_file(path, values, unknown, lenient);
+  std::map<std::string, std::string> out;
+  for (auto& [k, v] : unknown) out[k] = v.first;
+  for (auto& [k, v] : values) out[k] = v.value;
+  return out;
+}
+
+bool update_config_file(const std::filesystem::path& path, const std::string& key,
+                        const std::optional<std::string>& value) {
+  const ConfigKey& k = config_key(key);
+  std::optional<std::string> checked;
+  if (value) checked = check_config_value(k, *value, "mlt config set");
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  std::filesystem::path lock = path;
+  lock += ".lock";
+  int fd = -1;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // a writer holds it for milliseconds: wait up to 1 s
+    fd = ::open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd >= 0 || errno != EEXIST) break;
+    ::usleep(20'000);
+  }
+  if (fd < 0) {
+    if (errno == EEXIST)
+      throw Error(ExitCode::conflict, fmt::format("'{}' exists: another mlt is changing settings", lock.string()),
+                  "if no other mlt is running, remove that file and retry");
+    throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", lock.string(), std::strerror(errno)));
+  }
+  try {
+    auto settings = read_config_file(path, true);   // under the lock: no update is lost
+    bool changed;
+    if (checked) {
+      auto it = settings.find(key);
+      changed = it == settings.end() || it->second != *checked;
+      settings[key] = *checked;
+    } else {
+      changed = settings.erase(key) > 0;
+    }
+    if (!changed) {
+      ::close(fd);
+      ::unlink(lock.c_str());
+      return false;
+    }
+    std::string text = config_text(settings);
+    store::write_all(fd, text.data(), text.size(), lock);
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+      fd = -1;
+      throw Error(ExitCode::failure, fmt::format("cannot write '{}': {}", lock.string(), std::strerror(errno)));
+    }
+    fd = -1;
+    if (::rename(lock.c_str(), path.c_str()) != 0)
+      throw Error(ExitCode::failure, fmt::format("cannot replace '{}': {}", path.string(), std::strerror(errno)));
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(lock.c_str());
+    throw;
+  }
+  return true;
+}
+
 Config Config::load(const std::optional<std::filesystem::path>& project_dir) {
   Config c;
   for (auto& k : config_keys()) c.values_[k.name] = {k.default_value, "default"};
-  read_file(user_config_path(), c.values_);
-  if (project_dir) read_file(*project_dir / "config.yaml", c.values_);
+  auto read = [&c](const std::filesystem::path& path) {
+    std::map<std::string, std::pair<std::string, int>> unknown;
+    read_file(path, c.values_, unknown);
+    for (auto& [key, at] : unknown)
+      c.warnings_.push_back(fmt::format("{}:{}: unknown setting '{}' is ignored ({})", path.string(), at.second,
+                                        printable(key), valid_keys()));
+  };
+  read(user_config_path());
+  if (project_dir) read(*project_dir / "config.yaml");
   for (auto& k : config_keys()) {
     const char* v = std::getenv(k.env);
     if (v && *v) c.values_[k.name] = {check_config_value(k, v, fmt::format("${}", k.env)), fmt::format("env {}", k.env)};

@@ -1,10 +1,12 @@
 #include "core/experiments.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "core/config.hpp"
 #include "core/values.hpp"
 
 namespace mlt::core {
@@ -132,8 +134,7 @@ bool set_experiment_deleted(store::Db& db, const std::string& name, bool deleted
 std::int64_t experiment_for_new_run(store::Db& db, const std::string& name_in, bool& created) {
   created = false;
   std::string name = name_in;
-  if (name.empty())
-    if (const char* env = std::getenv("MLT_EXPERIMENT"); env && *env) name = env;
+  if (name.empty()) name = Config::load(std::filesystem::path(db.path()).parent_path()).get_string("core.experiment");
   if (name.empty()) return 1;
   check_experiment_name(name);
   if (auto e = find_in_tx(db, name)) {  // caller holds the write transaction

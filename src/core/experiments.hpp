@@ -32,7 +32,8 @@ void rename_experiment(store::Db& db, const std::string& name, const std::string
 // Returns false when it was already in that state.
 bool set_experiment_deleted(store::Db& db, const std::string& name, bool deleted);
 
-// The experiment a new run goes to: `name` if given, else $MLT_EXPERIMENT, else Default.
+// The experiment a new run goes to: `name` if given, else the core.experiment setting
+// ($MLT_EXPERIMENT), else Default.
 // A name that does not exist yet is created (`created` tells the caller, to say so).
 std::int64_t experiment_for_new_run(store::Db& db, const std::string& name, bool& created);
 

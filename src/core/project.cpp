@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "core/config.hpp"
 #include "core/error.hpp"
 #include "core/schema.hpp"
 #include "store/migrations.hpp"
@@ -26,7 +27,7 @@ bool is_project_dir(const fs::path& p) {
 std::unique_ptr<store::Db> open_db(const fs::path& dir, bool create) {
   store::DbOptions opt;
   opt.create = create;
-  opt.lock_timeout_ms = lock_timeout_ms();
+  opt.lock_timeout_ms = lock_timeout_ms(dir);
   auto db = std::make_unique<store::Db>((dir / db_name).string(), opt);
   if (create) db->exec("PRAGMA journal_mode=WAL");  // persistent: set once, at creation
   store::migrate(*db, schema_migrations());
@@ -46,14 +47,8 @@ void ensure_default_experiment(store::Db& db) {
 
 }  // namespace
 
-int lock_timeout_ms() {
-  const char* v = std::getenv("MLT_LOCK_TIMEOUT");
-  if (!v || !*v) return 60'000;
-  char* end = nullptr;
-  double secs = std::strtod(v, &end);
-  if (*end != '\0' || !(secs >= 0) || secs > 86400)
-    throw Error(ExitCode::usage, fmt::format("invalid MLT_LOCK_TIMEOUT '{}'", v),
-                "set it to a number of seconds, e.g. MLT_LOCK_TIMEOUT=120");
+int lock_timeout_ms(const fs::path& dir) {
+  double secs = std::strtod(Config::load(dir).get_string("core.lock_timeout").c_str(), nullptr);  // checked
   return static_cast<int>(secs * 1000);
 }
 
@@ -90,6 +85,18 @@ Project Project::open(const fs::path& start) {
                 "run 'mlt init' to create one, or use -C DIR");
   }
   return Project(*dir, open_db(*dir, false));
+}
+
+Project Project::open_read_only(const fs::path& start) {
+  auto dir = find(start);
+  if (!dir) throw Error(ExitCode::no_project, "not inside an mlt project");
+  store::DbOptions opt;
+  opt.read_only = true;
+  opt.lock_timeout_ms = 1000;
+  auto db = std::make_unique<store::Db>((*dir / db_name).string(), opt);
+  if (store::schema_version(*db) != static_cast<int>(schema_migrations().size()))
+    throw Error(ExitCode::integrity, "the project's schema is not this binary's");
+  return Project(*dir, std::move(db));
 }
 
 InitResult Project::init(const fs::path& dir) {

@@ -17,8 +17,9 @@ struct InitResult {
   bool created = false;  // false: a project was already there and was left unchanged
 };
 
-// How long writers wait for the database lock: MLT_LOCK_TIMEOUT (seconds) or 60 s.
-int lock_timeout_ms();
+// How long writers wait for the database lock of the project in `dir` (its .mlt folder): the
+// core.lock_timeout setting (MLT_LOCK_TIMEOUT), 60 s by default.
+int lock_timeout_ms(const fs::path& dir);
 
 class Project {
  public:
@@ -26,6 +27,9 @@ class Project {
   static std::optional<fs::path> find(const fs::path& start);
   // Opens the project found from `start`; exit 3 with a hint when there is none.
   static Project open(const fs::path& start);
+  // Opens it for reading only: no migration, no write, exit 6 unless the schema is this binary's
+  // (for shell completion, which must never change a project).
+  static Project open_read_only(const fs::path& start);
   static InitResult init(const fs::path& dir);
 
   const fs::path& root() const { return root_; }     // the folder that holds .mlt/

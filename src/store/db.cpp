@@ -93,7 +93,7 @@ void Db::fail(int rc, std::string_view what) const {
     throw Error(ExitCode::conflict,
                 fmt::format("database '{}' stayed locked by another process for more than {} s while {}",
                             path_, lock_timeout_ms_ / 1000.0, what),
-                "another mlt process holds the write lock; raise MLT_LOCK_TIMEOUT (seconds) to wait longer");
+                "another mlt process holds the write lock; raise MLT_LOCK_TIMEOUT or core.lock_timeout (seconds) to wait longer");
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
     throw Error(ExitCode::integrity, fmt::format("database '{}' is damaged ({}) while {}", path_, msg, what),
                 "restore .mlt/mlt.db from a backup");

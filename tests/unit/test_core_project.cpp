@@ -125,26 +125,32 @@ TEST_CASE("MLT_DIR names the .mlt folder to use") {
   CHECK(contains(e->what(), "MLT_DIR"));
 }
 
-TEST_CASE("lock_timeout_ms reads MLT_LOCK_TIMEOUT in seconds") {
+TEST_CASE("lock_timeout_ms: the core.lock_timeout setting, from MLT_LOCK_TIMEOUT or the project file") {
   ScopedEnv env("MLT_LOCK_TIMEOUT", std::nullopt);
-  CHECK(mlt::core::lock_timeout_ms() == 60'000);
+  TempDir dir;
+  CHECK(mlt::core::lock_timeout_ms(dir.path()) == 60'000);
   env.set("");
-  CHECK(mlt::core::lock_timeout_ms() == 60'000);
+  CHECK(mlt::core::lock_timeout_ms(dir.path()) == 60'000);
   env.set("2");
-  CHECK(mlt::core::lock_timeout_ms() == 2'000);
+  CHECK(mlt::core::lock_timeout_ms(dir.path()) == 2'000);
   env.set("0.25");
-  CHECK(mlt::core::lock_timeout_ms() == 250);
+  CHECK(mlt::core::lock_timeout_ms(dir.path()) == 250);
   env.set("0");
-  CHECK(mlt::core::lock_timeout_ms() == 0);
+  CHECK(mlt::core::lock_timeout_ms(dir.path()) == 0);
   env.set("86400");
-  CHECK(mlt::core::lock_timeout_ms() == 86'400'000);
+  CHECK(mlt::core::lock_timeout_ms(dir.path()) == 86'400'000);
   for (const char* bad : {"abc", "-1", "5s", "nan", "inf", "86401"}) {
     env.set(bad);
-    auto e = thrown([] { mlt::core::lock_timeout_ms(); });
+    auto e = thrown([&] { mlt::core::lock_timeout_ms(dir.path()); });
     REQUIRE_MESSAGE(e, bad);
     CHECK(e->code() == ExitCode::usage);
-    CHECK(std::string(e->what()) == std::string("invalid MLT_LOCK_TIMEOUT '") + bad + "'");
+    CHECK(contains(e->what(), std::string("$MLT_LOCK_TIMEOUT: '") + bad + "' is not a number of seconds"));
   }
+  env.set(std::nullopt);
+  mlt::test::write_file(dir / "config.yaml", "core:\n  lock_timeout: 7\n");
+  CHECK(mlt::core::lock_timeout_ms(dir.path()) == 7'000);
+  env.set("3");
+  CHECK(mlt::core::lock_timeout_ms(dir.path()) == 3'000);   // the environment outranks the file
 }
 
 TEST_CASE("TempProject: a fresh, opened project per test") {
