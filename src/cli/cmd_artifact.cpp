@@ -41,6 +41,7 @@ int artifact_ls(Context& ctx, const ArtifactOptions& o) {
   auto top = whole && !core::artifact_root(ctx.db(), run)
                  ? core::TreeEntry{core::EntryKind::dir, 0755, 0, {}, ""}
                  : core::artifact_entry(ctx.project(), run, path);
+  ctx.page();
   std::vector<std::pair<std::string, core::TreeEntry>> rows;
   std::string base = path;
   while (!base.empty() && base.back() == '/') base.pop_back();

@@ -75,6 +75,7 @@ int diff(Context& ctx, const CompareOptions& o) {
   auto ra = core::resolve_run(ctx.db(), o.runs.at(0));
   auto rb = core::resolve_run(ctx.db(), o.runs.at(1));
   auto a = core::load_run(ctx.db(), ra), b = core::load_run(ctx.db(), rb);
+  ctx.page();
   Json j;
   j["a"] = a.uuid;
   j["b"] = b.uuid;
@@ -201,6 +202,7 @@ int compare(Context& ctx, const CompareOptions& o) {
   if (o.runs.size() < 2) throw Error(ExitCode::usage, "compare needs at least two runs", "name two or more RUNs");
   std::vector<core::Run> runs;
   for (auto& r : o.runs) runs.push_back(core::load_run(ctx.db(), core::resolve_run(ctx.db(), r)));
+  ctx.page();
   struct Row {
     std::string key;
     std::vector<std::optional<std::string>> values;

@@ -187,6 +187,7 @@ int data_diff(Context& ctx, const DataOptions& o) {
   auto a = core::resolve_data_ref(ctx.db(), o.ref);
   auto b = core::resolve_data_ref(ctx.db(), o.ref_b);
   auto changes = core::diff_entries(ctx.project(), a.entry(), b.entry(), true);
+  ctx.page();
   if (ctx.global.json) {
     Json j;
     j["from"] = version_json(a);

@@ -169,6 +169,7 @@ int deploy_ls(Context& ctx, const DeployOptions&) {
 
 int deploy_history(Context& ctx, const DeployOptions& o) {
   auto all = core::deployment_history(ctx.db(), o.env);
+  ctx.page();
   if (ctx.global.json) {
     Json j;
     j["env"] = o.env;

@@ -19,6 +19,7 @@ int lineage(Context& ctx, const LineageOptions& o) {
     throw Error(ExitCode::usage, fmt::format("unknown format '{}'", o.format), "use tree, json or dot");
   std::string format = ctx.global.json ? "json" : o.format;
   auto g = core::lineage(ctx.project(), o.ref);
+  ctx.page();
   if (format == "json") {
     Json j;
     j["root"] = g.root;

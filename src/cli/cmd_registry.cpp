@@ -364,6 +364,7 @@ int registry_history(Context& ctx, const RegistryOptions& o) {
   auto at = parse_at(o.at);
   core::Registry reg(ctx.db());
   auto events = reg.history(o.name);
+  ctx.page();
   if (at) {
     auto st = reg.state_at(o.name, *at);
     if (ctx.global.json) {

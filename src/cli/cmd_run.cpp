@@ -24,7 +24,7 @@ struct RunOptions {
   std::string experiment, name, parent, run, status, new_name, text;
   std::vector<std::string> params, tags, command, inputs;
   bool no_git = false, no_capture = false, export_env = false, metrics_from_stdout = false;
-  std::string metrics_prefix = "mlt:";
+  std::optional<std::string> metrics_prefix;   // not given: the run.metrics_prefix setting
 };
 
 // What every new run records about where it started: user, host, working directory, git state.
@@ -155,7 +155,7 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
   core::PipeReader channel(ctx.project(), created.ref, channel_opt, metrics_pipe.release_read(), {},
                            on_reject("MLT_METRICS_FD"));
 
-  bool stdout_metrics = o.metrics_from_stdout || o.metrics_prefix != "mlt:";  // a prefix implies the mode
+  bool stdout_metrics = o.metrics_from_stdout || o.metrics_prefix;  // giving a prefix implies the mode
   std::optional<core::Pipe> out_pipe, err_pipe;
   std::optional<core::PipeReader> out_reader, err_reader;
   if (out_file || stdout_metrics) {
@@ -165,7 +165,7 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
     std::optional<core::IngestOptions> io;
     if (stdout_metrics) {
       io = channel_opt;
-      io->prefix = o.metrics_prefix;
+      io->prefix = o.metrics_prefix ? *o.metrics_prefix : ctx.config().get_string("run.metrics_prefix");
     }
     out_reader.emplace(ctx.project(), created.ref, io, out_pipe->release_read(), tees, on_reject("stdout"));
   }
@@ -271,6 +271,7 @@ int run_end(Context& ctx, const RunOptions& o) {
 
 int run_show(Context& ctx, const RunOptions& o) {
   auto run = core::load_run(ctx.db(), core::resolve_run(ctx.db(), o.run));
+  ctx.page();
   if (ctx.global.json) {
     print_json(run_json(run));
     return 0;
@@ -376,11 +377,12 @@ void add_run_commands(CLI::App& root, Context& ctx) {
                 "Leave CMD's stdout and stderr alone (a terminal stays a terminal); store no copy of them.");
   grp->add_flag("--metrics-from-stdout", o->metrics_from_stdout,
                 "Also store metric lines that CMD prints on stdout after the prefix (kv or jsonl).");
-  grp->add_option("--metrics-prefix", o->metrics_prefix, "The prefix of metric lines on stdout (default 'mlt:').")
+  auto* prefix = grp->add_option("--metrics-prefix", "Read metric lines that start with PREFIX from stdout (default: the run.metrics_prefix setting, 'mlt:').")
       ->type_name("PREFIX");
   grp->add_option("cmd", o->command, "The command and its arguments, after '--'.")->type_name("CMD");
-  grp->callback([&ctx, o, grp] {
+  grp->callback([&ctx, o, grp, prefix] {
     if (!grp->get_subcommands().empty()) return;
+    if (prefix->count() > 0) o->metrics_prefix = prefix->as<std::string>();
     ctx.select(Needs::project, [&ctx, o] { return run_command(ctx, *o, o->command); });
   });
 

@@ -100,6 +100,7 @@ int runs(Context& ctx, const RunsOptions& o) {
   if (ctx.global.json) fmt = Format::json;
   auto columns = parse_columns(o.columns);
   auto list = core::load_runs(ctx.db(), core::search_runs(ctx.db(), q));
+  ctx.page();
 
   if (fmt == Format::json) {
     Json j;
@@ -178,6 +179,7 @@ int metrics(Context& ctx, const MetricsOptions& o) {
   if (ctx.global.json) fmt = Format::json;
   auto run = core::resolve_run(ctx.db(), o.run);
   auto keys = core::metric_keys(ctx.db(), run, o.keys);
+  ctx.page();
   std::string buf;
   auto flush = [&](bool force) {
     if (force || buf.size() > (1 << 16)) {

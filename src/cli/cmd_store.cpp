@@ -11,7 +11,7 @@ namespace {
 
 struct StoreOptions {
   bool full = false, dry_run = false;
-  std::string grace = "14d";
+  std::optional<std::string> grace;   // not given: the gc.grace setting
 };
 
 int fsck(Context& ctx, const StoreOptions& o) {
@@ -44,7 +44,8 @@ int fsck(Context& ctx, const StoreOptions& o) {
 }
 
 int gc(Context& ctx, const StoreOptions& o) {
-  auto r = core::gc(ctx.project(), core::parse_duration(o.grace), o.dry_run);
+  std::string grace = o.grace ? *o.grace : ctx.config().get_string("gc.grace");
+  auto r = core::gc(ctx.project(), core::parse_duration(grace), o.dry_run);
   if (ctx.global.json) {
     Json j;
     j["dry_run"] = o.dry_run;
@@ -58,7 +59,7 @@ int gc(Context& ctx, const StoreOptions& o) {
   } else {
     ctx.note(fmt::format("{} {} unreferenced object{} ({}); kept {} ({}), {} of them unreferenced but younger than {}",
                          o.dry_run ? "would remove" : "removed", r.removed, r.removed == 1 ? "" : "s",
-                         human_bytes(r.removed_bytes), r.kept, human_bytes(r.kept_bytes), r.young, o.grace));
+                         human_bytes(r.removed_bytes), r.kept, human_bytes(r.kept_bytes), r.young, grace));
   }
   return 0;
 }
@@ -97,9 +98,12 @@ void add_store_commands(CLI::App& root, Context& ctx) {
 
   auto* g = root.add_subcommand("gc", "Remove objects that nothing references and that are older than the grace period.");
   g->add_flag("-n,--dry-run", o->dry_run, "Report what would be removed; remove nothing.");
-  g->add_option("--grace", o->grace, "Keep unreferenced objects younger than this (default 14d; s, m, h, d, w).")
+  auto* grace = g->add_option("--grace", "Keep unreferenced objects younger than this (default: the gc.grace setting, 14d; s, m, h, d, w).")
       ->type_name("DURATION");
-  g->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return gc(ctx, *o); }); });
+  g->callback([&ctx, o, grace] {
+    if (grace->count() > 0) o->grace = grace->as<std::string>();
+    ctx.select(Needs::project, [&ctx, o] { return gc(ctx, *o); });
+  });
 
   auto* d = root.add_subcommand("du", "Show logical and stored bytes, and the dedup and compression ratios.");
   d->callback([&ctx] { ctx.select(Needs::project, [&ctx] { return du(ctx); }); });

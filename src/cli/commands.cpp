@@ -4,6 +4,9 @@ namespace mlt::cli {
 
 static constexpr CommandGroup groups[] = {
     {"project", add_project_commands},
+    {"config", add_config_commands},
+    {"completion", add_completion_commands},
+    {"help", add_help_commands},
     {"exp", add_exp_commands},
     {"run", add_run_commands},
     {"log", add_log_commands},

@@ -16,17 +16,31 @@ int Context::run() {
       if (e.code() != ExitCode::no_project) throw;
     }
   }
+  if (project_) config();  // warns about unknown keys once (a bad value already stopped the open)
   return action_();
 }
 
 std::filesystem::path Context::cwd() const { return std::filesystem::current_path(); }
 
-bool Context::color() const {
-  if (global.json || global.color == "never") return false;
-  if (global.color == "always") return true;
+const core::Config& Context::config() {
+  if (!config_) {
+    std::optional<std::filesystem::path> dir;
+    if (project_) dir = project_->dir();
+    else dir = core::Project::find(cwd());
+    config_.emplace(core::Config::load(dir));
+    for (auto& w : config_->warnings()) warn(w);
+  }
+  return *config_;
+}
+
+bool Context::color() {
+  if (global.json) return false;
+  std::string when = global.color.empty() ? config().get_string("core.color") : global.color;
+  if (when == "never") return false;
+  if (when == "always") return true;
   const char* nc = std::getenv("NO_COLOR");
   if (nc && *nc) return false;
-  return ::isatty(STDOUT_FILENO) == 1;
+  return paging_ || ::isatty(STDOUT_FILENO) == 1;
 }
 
 void Context::note(const std::string& msg) const {

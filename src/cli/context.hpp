@@ -2,10 +2,12 @@
 // the output helpers. Handlers are chosen by CLI11 callbacks and run by main after parsing.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "core/config.hpp"
 #include "core/project.hpp"
 
 namespace mlt::cli {
@@ -17,12 +19,14 @@ struct GlobalOptions {
   std::string chdir;          // -C DIR
   bool json = false;          // --json
   bool quiet = false;         // -q, --quiet
-  std::string color = "auto";
+  std::string color;           // --color; empty: the core.color setting
+  bool no_pager = false;       // --no-pager
 };
 
 class Context {
  public:
   GlobalOptions global;
+  std::map<std::string, std::string> pages;   // top-level command -> its man page (mlt-GROUP)
 
   // Called from a CLI11 callback: records the action that main runs after parsing.
   void select(Needs needs, std::function<int()> action) {
@@ -37,7 +41,11 @@ class Context {
   store::Db& db() { return project_->db(); }
   std::filesystem::path cwd() const;
 
-  bool color() const;                    // colour on stdout
+  // Settings: built-in < user file < project file (when a project is found) < MLT_* variables.
+  const core::Config& config();
+  bool color();                          // colour on stdout: --color, else core.color (NO_COLOR)
+  // Sends the rest of stdout through the pager when stdout is a terminal (see pager.cpp).
+  void page();
   void note(const std::string& msg) const;     // chatter on stderr, silenced by -q
   void warn(const std::string& msg) const;     // "mlt: warning: ...", never silenced
 
@@ -45,6 +53,8 @@ class Context {
   Needs needs_ = Needs::nothing;
   std::function<int()> action_;
   std::optional<core::Project> project_;
+  std::optional<core::Config> config_;
+  bool paging_ = false;   // stdout goes to the pager, and so to the terminal
 };
 
 }  // namespace mlt::cli

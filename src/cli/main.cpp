@@ -41,10 +41,9 @@ std::string parse_message(const CLI::ParseError& e) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  Context ctx;
-  CLI::App app("mlt tracks machine-learning experiments, runs, models and data in a .mlt folder beside your code.",
-               "mlt");
+void build_app(CLI::App& app, Context& ctx) {
+  app.description("mlt tracks machine-learning experiments, runs, models and data in a .mlt folder beside your code.");
+  app.name("mlt");
   app.require_subcommand(0, 1);
   app.fallthrough();
   app.set_version_flag("--version", std::string("mlt ") + MLT_VERSION, "Print the version of mlt and exit.");
@@ -54,7 +53,21 @@ int main(int argc, char** argv) {
   app.add_option("--color", ctx.global.color, "Colour output: auto (on a terminal), always or never.")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->type_name("WHEN");
-  for (const auto& g : command_groups()) g.add(app, ctx);
+  app.add_flag("--no-pager", ctx.global.no_pager, "Never pipe output to a pager.");
+  for (const auto& g : command_groups()) {
+    auto named = [](CLI::App* a) { return !a->get_name().empty(); };
+    std::size_t before = app.get_subcommands(named).size();
+    g.add(app, ctx);
+    auto subs = app.get_subcommands(named);
+    for (std::size_t i = before; i < subs.size(); ++i) ctx.pages[subs[i]->get_name()] = std::string("mlt-") + g.name;
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "__complete") == 0) return complete_main(argc - 2, argv + 2);
+  Context ctx;
+  CLI::App app;
+  build_app(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,116 @@
+// mlt completion SHELL (prints the script of completions/) and mlt help [COMMAND] (the command's
+// man page, or its --help text when man or the page is missing).
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/completion_scripts.hpp"
+#include "core/error.hpp"
+
+namespace mlt::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs argv with stdin/stdout inherited (stderr to /dev/null when `quiet`); its exit status, or
+// -1 when it cannot be started (not installed).
+int run_program(const std::vector<std::string>& args, bool quiet) {
+  std::fflush(stdout);
+  int probe[2];
+  if (::pipe2(probe, O_CLOEXEC) != 0) return -1;
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    ::close(probe[0]);
+    if (quiet) {
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, STDERR_FILENO);
+      ::dup2(null, STDOUT_FILENO);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    char failed = 1;
+    (void)!::write(probe[1], &failed, 1);
+    ::_exit(127);
+  }
+  ::close(probe[1]);
+  char failed = 0;
+  bool not_started = ::read(probe[0], &failed, 1) == 1;
+  ::close(probe[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (not_started) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The page file beside this binary: PREFIX/share/man/man1 when installed, the source tree's man/
+// when run from a build folder inside it.
+std::optional<fs::path> local_page(const std::string& page) {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  fs::path dir = exe.parent_path();
+  for (const fs::path& cand : {dir / ".." / "share" / "man" / "man1" / (page + ".1"),
+                                dir / ".." / "share" / "man" / "man1" / (page + ".1.gz"),
+                                dir / ".." / "man" / (page + ".1")})
+    if (fs::is_regular_file(cand, ec)) return cand.lexically_normal();
+  return std::nullopt;
+}
+
+int help(Context& ctx, CLI::App& root, const std::string& command) {
+  std::string page = "mlt";
+  CLI::App* target = &root;
+  if (!command.empty()) {
+    auto it = ctx.pages.find(command);
+    if (it == ctx.pages.end())
+      throw Error(ExitCode::usage, fmt::format("no command '{}'", command), "'mlt --help' lists the commands");
+    page = it->second;
+    target = root.get_subcommand(command);
+  }
+  if (auto file = local_page(page)) {
+    if (run_program({"man", "-l", file->string()}, false) == 0) return 0;
+  } else if (run_program({"man", "-w", page}, true) == 0) {
+    if (run_program({"man", page}, false) == 0) return 0;
+  }
+  ctx.note(fmt::format("(no man page for {} here: showing 'mlt{}{} --help')", page, command.empty() ? "" : " ", command));
+  std::fputs(target->help(command.empty() ? "" : "mlt").c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+void add_completion_commands(CLI::App& root, Context& ctx) {
+  auto shell = std::make_shared<std::string>();
+  auto* c = root.add_subcommand("completion", "Print the completion script for bash, zsh or fish (see mlt-completion(1)).");
+  c->add_option("shell", *shell, "bash, zsh or fish.")->required()->type_name("SHELL");
+  c->callback([&ctx, shell] {
+    ctx.select(Needs::nothing, [shell] {
+      const char* script = completion_script(*shell);
+      if (!script)
+        throw Error(ExitCode::usage, fmt::format("no completion for shell '{}'", *shell), "use bash, zsh or fish");
+      std::fputs(script, stdout);
+      return 0;
+    });
+  });
+
+}
+
+void add_help_commands(CLI::App& root, Context& ctx) {
+  auto command = std::make_shared<std::string>();
+  auto* h = root.add_subcommand("help", "Open the manual page of COMMAND (of mlt without one); --help text without man.");
+  h->add_option("command", *command, "A command, e.g. registry or gc.")->type_name("COMMAND");
+  h->callback([&ctx, &root, command] {
+    ctx.select(Needs::nothing, [&ctx, &root, command] { return help(ctx, root, *command); });
+  });
+}
+
+}  // namespace mlt::cli
