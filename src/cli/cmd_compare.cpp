@@ -17,7 +17,7 @@ namespace mlt::cli {
 namespace {
 
 struct CompareOptions {
-  std::string filter, run;
+  std::string filter, run, run_a, run_b;
   std::vector<std::string> runs;
 };
 
@@ -72,8 +72,8 @@ std::map<std::string, std::pair<core::EntryKind, std::string>> artifact_files(Co
 }
 
 int diff(Context& ctx, const CompareOptions& o) {
-  auto ra = core::resolve_run(ctx.db(), o.runs.at(0));
-  auto rb = core::resolve_run(ctx.db(), o.runs.at(1));
+  auto ra = core::resolve_run(ctx.db(), o.run_a);
+  auto rb = core::resolve_run(ctx.db(), o.run_b);
   auto a = core::load_run(ctx.db(), ra), b = core::load_run(ctx.db(), rb);
   ctx.page();
   Json j;
@@ -295,7 +295,8 @@ void add_compare_commands(CLI::App& root, Context& ctx) {
   c->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return check(ctx, *o); }); });
 
   auto* d = root.add_subcommand("diff", "Show what differs between two runs; exit 0 when nothing does, 1 otherwise.");
-  d->add_option("runs", o->runs, "RUN_A RUN_B")->required()->expected(2)->type_name("RUN");
+  d->add_option("run_a", o->run_a, "The first run (the one shown as '-').")->required()->type_name("RUN_A");
+  d->add_option("run_b", o->run_b, "The second run (shown as '+').")->required()->type_name("RUN_B");
   d->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return diff(ctx, *o); }); });
 
   auto* m = root.add_subcommand("compare", "Show runs side by side, differing rows first, the best metric marked '*'.");

@@ -370,8 +370,6 @@ void add_new_run_options(CLI::App* c, RunOptions& o) {
 void add_run_commands(CLI::App& root, Context& ctx) {
   auto o = std::make_shared<RunOptions>();
   auto* grp = root.add_subcommand("run", "Run CMD as a tracked run, or start, end, show and manage runs.");
-  grp->footer("Usage: mlt run [OPTIONS] -- CMD [ARG]...  runs CMD with MLT_RUN_ID set, records its exit code, "
-              "git state and duration, and exits with CMD's status.");
   add_new_run_options(grp, *o);
   grp->add_flag("--no-capture", o->no_capture,
                 "Leave CMD's stdout and stderr alone (a terminal stays a terminal); store no copy of them.");
@@ -418,6 +416,10 @@ void add_run_commands(CLI::App& root, Context& ctx) {
   nt->add_option("run", o->run, "The run to annotate.")->required()->type_name("RUN");
   nt->add_option("text", o->text, "The note.")->required();
   nt->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return run_note(ctx, *o); }); });
+
+  // set last: a subcommand created after it would inherit it
+  grp->footer("Usage: mlt run [OPTIONS] -- CMD [ARG]...  runs CMD with MLT_RUN_ID set, records its exit code, "
+              "git state and duration, and exits with CMD's status.");
 }
 
 }  // namespace mlt::cli

@@ -91,7 +91,8 @@ struct TypeRule {
   Arg kind;
 };
 constexpr TypeRule type_rules[] = {
-    {"RUN", Arg::run},           {"EXP", Arg::experiment},      {"URI", Arg::model_uri},
+    {"RUN", Arg::run},           {"RUN_A", Arg::run},           {"RUN_B", Arg::run},
+    {"EXP", Arg::experiment},      {"URI", Arg::model_uri},
     {"URI|DIR", Arg::model_uri_or_dir}, {"URI|REF|RUN", Arg::lineage_ref}, {"REF", Arg::data_ref},
     {"REF_A", Arg::data_ref},    {"REF_B", Arg::data_ref},      {"DATA@VER", Arg::data_ref},
     {"NAME[/VERSION]", Arg::registry_ref}, {"VERSION", Arg::version}, {"ALIAS", Arg::alias},

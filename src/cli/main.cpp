@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include <CLI/CLI.hpp>
@@ -39,9 +41,30 @@ std::string parse_message(const CLI::ParseError& e) {
   return m;
 }
 
+// Usage lines name positionals as the man pages do: by their placeholder (NAME[/VERSION], RUN),
+// in brackets when optional, with "..." when repeatable.
+class UsageFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_usage(const CLI::Option* o) const override {
+    std::string t = o->get_type_name();
+    if (auto colon = t.find(':'); colon != std::string::npos) t.resize(colon);
+    if (t.empty() || t == "TEXT") {
+      t = o->get_name();
+      for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    std::string s;
+    int max = o->get_expected_max();
+    if (max >= CLI::detail::expected_max_vector_size) s = t + "...";
+    else
+      for (int i = 0; i < max; ++i) s += (i ? " " : "") + t;
+    return o->get_required() ? s : "[" + s + "]";
+  }
+};
+
 }  // namespace
 
 void build_app(CLI::App& app, Context& ctx) {
+  app.formatter(std::make_shared<UsageFormatter>());  // before the subcommands: they copy it
   app.description("mlt tracks machine-learning experiments, runs, models and data in a .mlt folder beside your code.");
   app.name("mlt");
   app.require_subcommand(0, 1);
