@@ -91,7 +91,7 @@ int help(Context& ctx, CLI::App& root, const std::string& command) {
 void add_completion_commands(CLI::App& root, Context& ctx) {
   auto shell = std::make_shared<std::string>();
   auto* c = root.add_subcommand("completion", "Print the completion script for bash, zsh or fish (see mlt-completion(1)).");
-  c->add_option("shell", *shell, "bash, zsh or fish.")->required()->type_name("SHELL");
+  c->add_option("shell", *shell, "The shell: bash, zsh or fish.")->required()->type_name("bash|zsh|fish");
   c->callback([&ctx, shell] {
     ctx.select(Needs::nothing, [shell] {
       const char* script = completion_script(*shell);
