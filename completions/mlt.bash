@@ -7,16 +7,21 @@
 _mlt() {
     local cur i w
     local -a words=()
-    # Rejoin what bash split at COMP_WORDBREAKS (models:/x, --grace=1d) so mlt sees whole words.
+    # Rejoin what bash split at COMP_WORDBREAKS (models:/x@alias, --grace=1d, data@v1) so mlt
+    # sees whole words: only at the characters that break words here.
+    local breaks=
+    [[ $COMP_WORDBREAKS == *:* ]] && breaks+=:
+    [[ $COMP_WORDBREAKS == *=* ]] && breaks+==
+    [[ $COMP_WORDBREAKS == *@* ]] && breaks+=@
     local glue=0
     for ((i = 0; i <= COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
-        if ((i > 0)) && [[ $w == [:=]* || $glue == 1 ]] && [[ ${#words[@]} -gt 0 ]]; then
+        if ((i > 0)) && [[ -n $breaks ]] && [[ $w == [$breaks]* || $glue == 1 ]] && ((${#words[@]} > 0)); then
             words[${#words[@]}-1]+=$w
         else
             words+=("$w")
         fi
-        [[ $w == *[:=] ]] && glue=1 || glue=0
+        [[ -n $breaks && $w == *[$breaks] ]] && glue=1 || glue=0
     done
     # A word boundary right at the cursor (`mlt runs <TAB>`) leaves COMP_WORDS ending in "".
     cur=${words[${#words[@]}-1]}
@@ -30,9 +35,9 @@ _mlt() {
     [[ $directive =~ ^[0-9]+$ ]] || return 0
     ((directive & 1)) && return 0
 
-    # bash replaces only the part of the word after its last ':' or '=': offer that part.
+    # bash replaces only the part of the word after its last word break: offer that part.
     local pre=
-    [[ $cur == *[:=]* ]] && pre=${cur%"${cur##*[:=]}"}
+    [[ -n $breaks && $cur == *[$breaks]* ]] && pre=${cur%"${cur##*[$breaks]}"}
     COMPREPLY=()
     local line
     for line in "${lines[@]}"; do

@@ -228,18 +228,20 @@ class Completer {
     return project_ ? &*project_ : nullptr;
   }
 
-  // Rows of `sql` (one text column, or two: value and description) whose first column starts
-  // with `prefix`; ?1 and ?2 bind the prefix range, ?3 `extra`.
+  // Rows of `sql` (two columns: value, description or NULL) for the word `prefix`: ?1 and ?2
+  // bind its range (col >= ?1 AND col < ?2), ?3 `extra`; fewer parameters are fine.
   void query(const char* sql, const std::string& prefix, const std::string& add_prefix = "",
              const std::string& add_suffix = "", std::optional<std::string> extra = std::nullopt) {
     auto* p = project();
     if (!p) return;
     store::Stmt q(p->db(), sql);
-    q.bind(1, prefix);
+    int params = q.parameter_count();
+    if (params >= 1) q.bind(1, prefix);
+    // The upper end of the prefix's range; "\xff" (no UTF-8 text reaches it) for any text. A
+    // plain `col < ?2` lets SQLite stop its index scan there.
     std::string hi = after_prefix(prefix);
-    if (hi.empty()) q.bind_null(2);
-    else q.bind(2, hi);
-    if (extra) q.bind(3, *extra);
+    if (params >= 2) q.bind(2, hi.empty() ? std::string("\xff") : hi);
+    if (extra && params >= 3) q.bind(3, *extra);
     while (q.step()) add(add_prefix + q.text(0) + add_suffix, q.is_null(1) ? "" : q.text(1));
   }
 
@@ -247,8 +249,8 @@ class Completer {
   void distinct_keys(const char* table, const std::string& prefix, const std::string& add_suffix = "") {
     auto sql = fmt::format(
         "WITH RECURSIVE k(key, n) AS ("
-        "  SELECT (SELECT min(key) FROM {0} WHERE key >= ?1 AND (?2 IS NULL OR key < ?2)), 0"
-        "  UNION ALL SELECT (SELECT min(key) FROM {0} WHERE key > k.key AND (?2 IS NULL OR key < ?2)), n + 1"
+        "  SELECT (SELECT min(key) FROM {0} WHERE key >= ?1 AND key < ?2), 0"
+        "  UNION ALL SELECT (SELECT min(key) FROM {0} WHERE key > k.key AND key < ?2), n + 1"
         "  FROM k WHERE k.key IS NOT NULL AND n < {1})"
         "SELECT key, NULL FROM k WHERE key IS NOT NULL",
         table, limit);
@@ -259,21 +261,21 @@ class Completer {
     const char* lifecycle = deleted ? "deleted" : "active";
     if (cur.empty()) {
       query(fmt::format("SELECT r.name, substr(r.uuid, 1, 8) || '  ' || e.name || '  ' || r.status FROM runs r "
-                        "JOIN experiments e ON e.id = r.experiment_id WHERE r.lifecycle = '{}' AND ?1 = '' "
-                        "AND ?2 IS NULL ORDER BY r.start_ms DESC LIMIT 50",
+                        "JOIN experiments e ON e.id = r.experiment_id WHERE r.lifecycle = '{}' "
+                        "ORDER BY r.start_ms DESC LIMIT 50",
                         lifecycle)
                 .c_str(),
             cur);
       return;
     }
     query(fmt::format("SELECT r.name, substr(r.uuid, 1, 8) || '  ' || e.name || '  ' || r.status FROM runs r "
-                      "JOIN experiments e ON e.id = r.experiment_id WHERE r.name >= ?1 AND (?2 IS NULL OR r.name < ?2) "
+                      "JOIN experiments e ON e.id = r.experiment_id WHERE r.name >= ?1 AND r.name < ?2 "
                       "AND r.lifecycle = '{}' ORDER BY r.name LIMIT {}",
                       lifecycle, limit)
               .c_str(),
           cur);
     query(fmt::format("SELECT r.uuid, r.name || '  ' || e.name || '  ' || r.status FROM runs r "
-                      "JOIN experiments e ON e.id = r.experiment_id WHERE r.uuid >= ?1 AND (?2 IS NULL OR r.uuid < ?2) "
+                      "JOIN experiments e ON e.id = r.experiment_id WHERE r.uuid >= ?1 AND r.uuid < ?2 "
                       "AND r.lifecycle = '{}' ORDER BY r.uuid LIMIT {}",
                       lifecycle, limit)
               .c_str(),
@@ -281,7 +283,7 @@ class Completer {
   }
 
   void experiments(const std::string& cur, bool deleted) {
-    query(fmt::format("SELECT name, description FROM experiments WHERE name >= ?1 AND (?2 IS NULL OR name < ?2) "
+    query(fmt::format("SELECT name, description FROM experiments WHERE name >= ?1 AND name < ?2 "
                       "AND lifecycle = '{}' ORDER BY name LIMIT {}",
                       deleted ? "deleted" : "active", limit)
               .c_str(),
@@ -289,7 +291,7 @@ class Completer {
   }
 
   void metric_keys(const std::string& cur, const std::string& suffix = "") {
-    query(fmt::format("SELECT key, NULL FROM metric_keys WHERE key >= ?1 AND (?2 IS NULL OR key < ?2) ORDER BY key "
+    query(fmt::format("SELECT key, NULL FROM metric_keys WHERE key >= ?1 AND key < ?2 ORDER BY key "
                       "LIMIT {}",
                       limit)
               .c_str(),
@@ -297,7 +299,7 @@ class Completer {
   }
 
   void model_names(const std::string& cur, const std::string& add_prefix = "", const std::string& suffix = "") {
-    query(fmt::format("SELECT name, description FROM registered_models WHERE name >= ?1 AND (?2 IS NULL OR name < ?2) "
+    query(fmt::format("SELECT name, description FROM registered_models WHERE name >= ?1 AND name < ?2 "
                       "AND deleted_ms IS NULL ORDER BY name LIMIT {}",
                       limit)
               .c_str(),
@@ -307,7 +309,7 @@ class Completer {
   void versions(const std::string& model, const std::string& cur, const std::string& add_prefix = "") {
     query(fmt::format("SELECT CAST(v.version AS TEXT) AS t, v.stage FROM model_versions v JOIN registered_models m "
                       "ON m.id = v.model_id WHERE m.name = ?3 AND v.deleted_ms IS NULL AND t >= ?1 "
-                      "AND (?2 IS NULL OR t < ?2) ORDER BY v.version DESC LIMIT {}",
+                      "AND t < ?2 ORDER BY v.version DESC LIMIT {}",
                       limit)
               .c_str(),
           cur, add_prefix, "", model);
@@ -316,7 +318,7 @@ class Completer {
   void aliases(const std::string& model, const std::string& cur, const std::string& add_prefix = "") {
     query(fmt::format("SELECT a.alias, 'version ' || v.version FROM model_aliases a JOIN registered_models m "
                       "ON m.id = a.model_id JOIN model_versions v ON v.id = a.version_id WHERE m.name = ?3 "
-                      "AND a.alias >= ?1 AND (?2 IS NULL OR a.alias < ?2) ORDER BY a.alias LIMIT {}",
+                      "AND a.alias >= ?1 AND a.alias < ?2 ORDER BY a.alias LIMIT {}",
                       limit)
               .c_str(),
           cur, add_prefix, "", model);
@@ -341,7 +343,8 @@ class Completer {
       std::string rest = cur.substr(models.size());
       auto cut = rest.find_first_of("/@");
       if (cut == std::string::npos) {
-        model_names(rest, models);
+        model_names(rest, models);  // a URI goes on: /VERSION, /STAGE or @ALIAS
+        directive |= directive_no_space;
         return;
       }
       std::string name = rest.substr(0, cut), tail = rest.substr(cut + 1), base = models + name;
@@ -356,7 +359,7 @@ class Completer {
     if (cur.rfind(runs_scheme, 0) == 0) {
       std::string rest = cur.substr(runs_scheme.size());
       query(fmt::format("SELECT r.uuid || '/' || m.path AS u, r.name || '  ' || m.flavors FROM models m "
-                        "JOIN runs r ON r.id = m.run_id WHERE u >= ?1 AND (?2 IS NULL OR u < ?2) "
+                        "JOIN runs r ON r.id = m.run_id WHERE u >= ?1 AND u < ?2 "
                         "AND r.lifecycle = 'active' ORDER BY m.created_ms DESC LIMIT {}",
                         limit)
                 .c_str(),
@@ -379,7 +382,7 @@ class Completer {
     }
     auto at = cur.find('@');
     if (at == std::string::npos) {
-      query(fmt::format("SELECT name, NULL FROM datasets WHERE name >= ?1 AND (?2 IS NULL OR name < ?2) "
+      query(fmt::format("SELECT name, NULL FROM datasets WHERE name >= ?1 AND name < ?2 "
                         "ORDER BY name LIMIT {}",
                         limit)
                 .c_str(),
@@ -392,7 +395,7 @@ class Completer {
     if (std::string("latest").rfind(tail, 0) == 0) add(base + "latest");
     query(fmt::format("SELECT 'v' || v.version AS t, v.files || ' files, ' || v.bytes || ' bytes' || "
                       "CASE WHEN v.message = '' THEN '' ELSE ': ' || v.message END FROM data_versions v "
-                      "JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?3 AND t >= ?1 AND (?2 IS NULL OR t < ?2) "
+                      "JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?3 AND t >= ?1 AND t < ?2 "
                       "ORDER BY v.version DESC LIMIT {}",
                       limit)
               .c_str(),
@@ -401,7 +404,7 @@ class Completer {
 
   void envs(const std::string& cur) {
     query(fmt::format("SELECT env, target || '  ' || model_uri FROM deployments d WHERE env >= ?1 "
-                      "AND (?2 IS NULL OR env < ?2) AND revision = (SELECT max(revision) FROM deployments "
+                      "AND env < ?2 AND revision = (SELECT max(revision) FROM deployments "
                       "WHERE env = d.env) ORDER BY env LIMIT {}",
                       limit)
               .c_str(),
@@ -410,7 +413,7 @@ class Completer {
 
   void revisions(const std::string& env, const std::string& cur) {
     query(fmt::format("SELECT CAST(revision AS TEXT) AS t, action || '  ' || model_uri FROM deployments "
-                      "WHERE env = ?3 AND t >= ?1 AND (?2 IS NULL OR t < ?2) ORDER BY revision DESC LIMIT {}",
+                      "WHERE env = ?3 AND t >= ?1 AND t < ?2 ORDER BY revision DESC LIMIT {}",
                       limit)
               .c_str(),
           cur, "", "", env);
@@ -609,7 +612,7 @@ int complete_main(int argc, char** argv) {
           break;
         }
         case Arg::data_name:
-          c.query(fmt::format("SELECT name, NULL FROM datasets WHERE name >= ?1 AND (?2 IS NULL OR name < ?2) "
+          c.query(fmt::format("SELECT name, NULL FROM datasets WHERE name >= ?1 AND name < ?2 "
                               "ORDER BY name LIMIT {}",
                               limit)
                       .c_str(),

@@ -93,6 +93,10 @@ Project Project::open_read_only(const fs::path& start) {
   store::DbOptions opt;
   opt.read_only = true;
   opt.lock_timeout_ms = 1000;
+  // Without a WAL file, a read-only open would create the WAL and its index: open it as an
+  // unchanging file instead (mlt's own processes leave the WAL in place).
+  std::error_code ec;
+  opt.immutable = !fs::exists(*dir / (std::string(db_name) + "-wal"), ec);
   auto db = std::make_unique<store::Db>((*dir / db_name).string(), opt);
   if (store::schema_version(*db) != static_cast<int>(schema_migrations().size()))
     throw Error(ExitCode::integrity, "the project's schema is not this binary's");

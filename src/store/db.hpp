@@ -16,6 +16,9 @@ namespace mlt::store {
 struct DbOptions {
   bool create = false;            // create the file if missing
   bool read_only = false;
+  // With read_only: open as an unchanging file (SQLite's immutable=1), so that not even the WAL
+  // index files are created. For a database without a -wal file, which no writer is using.
+  bool immutable = false;
   int lock_timeout_ms = 60'000;   // how long a writer waits for the lock before exit 5
 };
 
@@ -68,6 +71,7 @@ class Stmt {
 
   bool step();
   void exec();        // step until done, then reset
+  int parameter_count() const;   // the highest ?N of the statement
   void reset();
 
   bool is_null(int col) const;
