@@ -82,7 +82,10 @@ int help(Context& ctx, CLI::App& root, const std::string& command) {
     if (run_program({"man", page}, false) == 0) return 0;
   }
   ctx.note(fmt::format("(no man page for {} here: showing 'mlt{}{} --help')", page, command.empty() ? "" : " ", command));
-  std::fputs(target->help(command.empty() ? "" : "mlt").c_str(), stdout);
+  // App::help() on the root would describe the subcommand being run (help): format it directly
+  std::string text = command.empty() ? root.get_formatter()->make_help(&root, "mlt", CLI::AppFormatMode::Normal)
+                                     : target->help("mlt");
+  std::fputs(text.c_str(), stdout);
   return 0;
 }
 

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -34,42 +36,48 @@ std::string valid_keys() {
   return fmt::format("valid keys: {}", fmt::join(names, ", "));
 }
 
+// An entry of a settings file that mlt does not read: kept as written (a newer mlt's setting, a
+// list, a typo), with its line for the warning.
+struct RawEntry {
+  YAML::Node node;
+  int line;
+};
+
 // A settings file's entries, flattened to dotted keys: known keys checked and normalized into
-// `out`; unknown ones (a newer mlt's, or typos) into `unknown` as written, with their line.
-// With `lenient`, a bad value of a known key goes to `unknown` too (to rewrite a file that
-// needs repair) instead of being an error.
+// `out`; unknown ones into `unknown`. With `lenient`, a bad value of a known key goes to
+// `unknown` too (to rewrite a file that needs repair) instead of being an error.
 void flatten(const YAML::Node& n, const std::string& prefix, const std::string& where,
-             std::map<std::string, ConfigValue>& out, std::map<std::string, std::pair<std::string, int>>& unknown,
-             bool lenient) {
+             std::map<std::string, ConfigValue>& out, std::map<std::string, RawEntry>& unknown, bool lenient) {
   if (n.IsNull()) return;
   if (!n.IsMap()) throw Error(ExitCode::usage, fmt::format("{}: expected a mapping of settings", where), valid_keys());
   for (auto it = n.begin(); it != n.end(); ++it) {
     std::string key = prefix.empty() ? it->first.Scalar() : prefix + "." + it->first.Scalar();
     int line = it->first.Mark().line + 1;
-    if (it->second.IsMap()) {
+    const ConfigKey* k = find_config_key(key);
+    if (!k && it->second.IsMap()) {
       flatten(it->second, key, where, out, unknown, lenient);
       continue;
     }
-    if (!it->second.IsScalar() && !it->second.IsNull())
-      throw Error(ExitCode::usage, fmt::format("{}:{}: '{}' needs a single value", where, line, printable(key)));
-    std::string value = it->second.IsNull() ? "" : it->second.Scalar();
-    const ConfigKey* k = find_config_key(key);
     if (!k) {
-      unknown[key] = {value, line};
+      unknown[key] = {YAML::Clone(it->second), line};
       continue;
     }
     try {
-      out[key] = {check_config_value(*k, value, fmt::format("{}:{}", where, line)), where};
+      if (!it->second.IsScalar())
+        throw Error(ExitCode::usage,
+                    fmt::format("{}:{}: '{}' needs a single value{}", where, line, key,
+                                it->second.IsNull() ? " (write '' for an empty one)" : ""));
+      out[key] = {check_config_value(*k, it->second.Scalar(), fmt::format("{}:{}", where, line)), where};
     } catch (const Error&) {
       if (!lenient) throw;
-      unknown[key] = {value, line};
+      unknown[key] = {YAML::Clone(it->second), line};
     }
   }
 }
 
 // Reads a settings file (absent: nothing set there).
 void read_file(const std::filesystem::path& path, std::map<std::string, ConfigValue>& out,
-               std::map<std::string, std::pair<std::string, int>>& unknown, bool lenient = false) {
+               std::map<std::string, RawEntry>& unknown, bool lenient = false) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return;
   std::stringstream ss;
@@ -77,29 +85,27 @@ void read_file(const std::filesystem::path& path, std::map<std::string, ConfigVa
   flatten(yaml::parse(ss.str(), path.string()), "", path.string(), out, unknown, lenient);
 }
 
-// The file's text for flat settings: dotted keys nested as mappings, keys sorted.
+// A value as the file writes it: booleans and numbers plain, text quoted when it would read as
+// something else.
+YAML::Node value_node(const std::string& key, const std::string& value) {
+  const ConfigKey* k = find_config_key(key);
+  bool plain = k && (k->type == ConfigType::boolean || k->type == ConfigType::integer || k->type == ConfigType::seconds);
+  return plain ? yaml::plain(value) : yaml::str(value);
+}
+
+// The file's text: dotted keys nested as mappings, keys sorted.
 struct KeyTree {
-  std::optional<std::string> value;
+  std::optional<YAML::Node> value;
   std::map<std::string, KeyTree> children;
 };
 
-YAML::Node to_yaml(const KeyTree& t, const std::string& prefix) {
+YAML::Node to_yaml(const KeyTree& t) {
   YAML::Node n(YAML::NodeType::Map);
-  for (auto& [name, child] : t.children) {
-    std::string key = prefix.empty() ? name : prefix + "." + name;
-    if (child.value) {
-      const ConfigKey* k = find_config_key(key);
-      bool plain = k && (k->type == ConfigType::boolean || k->type == ConfigType::integer ||
-                         k->type == ConfigType::seconds);
-      n.force_insert(name, plain ? yaml::plain(*child.value) : yaml::str(*child.value));
-    } else {
-      n.force_insert(name, to_yaml(child, key));
-    }
-  }
+  for (auto& [name, child] : t.children) n.force_insert(name, child.value ? *child.value : to_yaml(child));
   return n;
 }
 
-std::string config_text(const std::map<std::string, std::string>& settings) {
+std::string config_text(const std::map<std::string, YAML::Node>& settings) {
   KeyTree root;
   for (auto& [key, value] : settings) {
     KeyTree* t = &root;
@@ -108,7 +114,7 @@ std::string config_text(const std::map<std::string, std::string>& settings) {
       t = &t->children[key.substr(start, dot - start)];
     t->children[key.substr(start)].value = value;
   }
-  return "# mlt settings: see 'mlt config list' and mlt-config(1)\n" + yaml::emit(to_yaml(root, ""));
+  return "# mlt settings: see 'mlt config list' and mlt-config(1)\n" + yaml::emit(to_yaml(root));
 }
 
 }  // namespace
@@ -159,9 +165,13 @@ std::string check_config_value(const ConfigKey& key, const std::string& value, c
         throw Error(ExitCode::usage, fmt::format("{}: '{}' is not an integer (setting {})", where, printable(value), key.name));
       return value;
     case ConfigType::seconds: {
-      char* end = nullptr;
-      double secs = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(secs >= 0) || secs > 86400)
+      // digits with an optional fraction: no sign, exponent, hex or blanks
+      bool digits = !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos &&
+                    std::isdigit(static_cast<unsigned char>(value.front())) &&
+                    std::isdigit(static_cast<unsigned char>(value.back())) &&
+                    std::count(value.begin(), value.end(), '.') <= 1;
+      double secs = digits ? std::strtod(value.c_str(), nullptr) : -1;
+      if (!digits || secs > 86400)
         throw Error(ExitCode::usage,
                     fmt::format("{}: '{}' is not a number of seconds from 0 to 86400 (setting {})", where,
                                 printable(value), key.name));
@@ -193,12 +203,11 @@ std::filesystem::path user_config_path() {
   return std::filesystem::path(home && *home ? home : "/") / ".config" / "mlt" / "config.yaml";
 }
 
-std::map<std::string, std::string> read_config_file(const std::filesystem::path& path, bool lenient) {
+std::map<std::string, std::string> read_config_file(const std::filesystem::path& path) {
   std::map<std::string, ConfigValue> values;
-  std::map<std::string, std::pair<std::string, int>> unknown;
-  read_file(path, values, unknown, lenient);
+  std::map<std::string, RawEntry> unknown;
+  read_file(path, values, unknown);
   std::map<std::string, std::string> out;
-  for (auto& [k, v] : unknown) out[k] = v.first;
   for (auto& [k, v] : values) out[k] = v.value;
   return out;
 }
@@ -209,6 +218,7 @@ bool update_config_file(const std::filesystem::path& path, const std::string& ke
   std::optional<std::string> checked;
   if (value) checked = check_config_value(k, *value, "mlt config set");
   std::error_code ec;
+  if (!value && !std::filesystem::exists(path, ec)) return false;  // nothing to remove, nothing to create
   std::filesystem::create_directories(path.parent_path(), ec);
   std::filesystem::path lock = path;
   lock += ".lock";
@@ -225,12 +235,19 @@ bool update_config_file(const std::filesystem::path& path, const std::string& ke
     throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", lock.string(), std::strerror(errno)));
   }
   try {
-    auto settings = read_config_file(path, true);   // under the lock: no update is lost
+    // read under the lock, so no concurrent update is lost; entries mlt does not know are kept
+    std::map<std::string, ConfigValue> known;
+    std::map<std::string, RawEntry> unknown;
+    read_file(path, known, unknown, true);
+    std::map<std::string, YAML::Node> settings;
+    for (auto& [name, raw] : unknown) settings.emplace(name, raw.node);
+    for (auto& [name, v] : known) settings.emplace(name, value_node(name, v.value));
     bool changed;
     if (checked) {
-      auto it = settings.find(key);
-      changed = it == settings.end() || it->second != *checked;
-      settings[key] = *checked;
+      auto it = known.find(key);
+      changed = it == known.end() || it->second.value != *checked;
+      settings.erase(key);
+      settings.emplace(key, value_node(key, *checked));
     } else {
       changed = settings.erase(key) > 0;
     }
@@ -260,10 +277,10 @@ Config Config::load(const std::optional<std::filesystem::path>& project_dir) {
   Config c;
   for (auto& k : config_keys()) c.values_[k.name] = {k.default_value, "default"};
   auto read = [&c](const std::filesystem::path& path) {
-    std::map<std::string, std::pair<std::string, int>> unknown;
+    std::map<std::string, RawEntry> unknown;
     read_file(path, c.values_, unknown);
-    for (auto& [key, at] : unknown)
-      c.warnings_.push_back(fmt::format("{}:{}: unknown setting '{}' is ignored ({})", path.string(), at.second,
+    for (auto& [key, raw] : unknown)
+      c.warnings_.push_back(fmt::format("{}:{}: unknown setting '{}' is ignored ({})", path.string(), raw.line,
                                         printable(key), valid_keys()));
   };
   read(user_config_path());

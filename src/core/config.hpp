@@ -56,12 +56,12 @@ class Config {
 };
 
 std::filesystem::path user_config_path();
-// What one settings file sets (key -> value, normalized for known keys, as written for unknown
-// ones); empty when the file does not exist. Exit 2 naming FILE:LINE for a bad value, unless
-// `lenient` (then it is returned as written, so that set/unset can repair the file).
-std::map<std::string, std::string> read_config_file(const std::filesystem::path& path, bool lenient = false);
+// The known settings one file sets (key -> normalized value); empty when the file does not
+// exist. Exit 2 naming FILE:LINE for a bad value.
+std::map<std::string, std::string> read_config_file(const std::filesystem::path& path);
 // Sets (value) or removes (nullopt) `key` in a settings file, creating it and its folder when
-// needed; the value is checked first (exit 2). Like git, the new text is written to FILE.lock
+// needed; the value is checked first (exit 2). Entries mlt does not know, and bad values of the
+// keys it does (so the file can be repaired), are kept as written. Like git, the new text is written to FILE.lock
 // (created exclusively: exit 5 while another process holds it), then renamed over FILE.
 // Returns false when nothing changed (removing a key the file does not set).
 bool update_config_file(const std::filesystem::path& path, const std::string& key,
