@@ -4,8 +4,8 @@ set -euo pipefail
 packages=(g++ make cmake pkg-config git jq time sqlite3 libxml2-utils
           libcli11-dev libsqlite3-dev libgit2-dev libyaml-cpp-dev libzstd-dev doctest-dev
           libssl-dev nlohmann-json3-dev libfmt-dev
-          # the .deb (cpack: dpkg-shlibdeps, file), man pages (man -l), completion scripts
-          dpkg-dev file man-db groff-base zsh fish)
+          # the .deb (cpack: dpkg-shlibdeps, file), man pages (man -l; col for t_docs), completion scripts
+          dpkg-dev file man-db groff-base bsdextrautils zsh fish)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -167,7 +167,7 @@ void add_project_commands(CLI::App& root, Context& ctx) {
   i->add_option("dir", o->dir, "The project folder; created if missing.")->type_name("DIR");
   i->callback([&ctx, o] { ctx.select(Needs::nothing, [&ctx, o] { return init(ctx, *o); }); });
 
-  auto* s = root.add_subcommand("status", "Summarize the project: run counts, running runs and recent runs.");
+  auto* s = root.add_subcommand("status", "Summarize the project: runs by status, models, registry, data and deployments, running and recent runs.");
   s->callback([&ctx] { ctx.select(Needs::project, [&ctx] { return status(ctx); }); });
 
   auto* v = root.add_subcommand("version", "Print the version of mlt, its database schema and SQLite.");

@@ -109,7 +109,7 @@ void add_completion_commands(CLI::App& root, Context& ctx) {
 
 void add_help_commands(CLI::App& root, Context& ctx) {
   auto command = std::make_shared<std::string>();
-  auto* h = root.add_subcommand("help", "Open the manual page of COMMAND (of mlt without one); --help text without man.");
+  auto* h = root.add_subcommand("help", "Open the manual page of COMMAND, or of mlt; print its --help text when man is missing.");
   h->add_option("command", *command, "A command, e.g. registry or gc.")->type_name("COMMAND");
   h->callback([&ctx, &root, command] {
     ctx.select(Needs::nothing, [&ctx, &root, command] { return help(ctx, root, *command); });

@@ -54,9 +54,9 @@ constexpr Rule rules[] = {
     {"log stream", "--format", Arg::choices, "auto kv jsonl csv"},
     {"log input", "--context", Arg::choices, "train eval test validation"},
     {"runs", "--format", Arg::choices, "table json csv tsv"},
-    {"runs", "--sort", Arg::order},
-    {"runs", "--columns", Arg::columns},
-    {"check", "filter", Arg::filter},
+    {"runs", "--sort", Arg::search_key},
+    {"runs", "--columns", Arg::search_key},
+    {"check", "filter", Arg::search_key},
     {"metrics", "--format", Arg::choices, "table json csv tsv"},
     {"metrics", "keys", Arg::metric_key},
     {"plot", "--metric", Arg::metric_key},
@@ -82,7 +82,7 @@ constexpr Rule rules[] = {
     // any command: after the specific rules above
     {"*", "--param", Arg::param_kv},
     {"*", "--tag", Arg::tag_kv},
-    {"*", "--filter", Arg::filter},
+    {"*", "--filter", Arg::search_key},
 };
 
 // The rest, by type name (what --help shows in capitals).
@@ -103,8 +103,8 @@ constexpr TypeRule type_rules[] = {
     {"K=V", Arg::none},          {"N", Arg::none},              {"TIME", Arg::none},
     {"MS", Arg::none},           {"DURATION", Arg::none},       {"MESSAGE", Arg::none},
     {"PREFIX", Arg::none},       {"HEX", Arg::none},            {"X.Y.Z", Arg::none},
-    {"NAME", Arg::none},         {"REV", Arg::none},            {"FILTER", Arg::filter},
-    {"ORDER", Arg::order},       {"LIST", Arg::columns},        {"WHEN", Arg::none},
+    {"NAME", Arg::none},         {"REV", Arg::none},            {"FILTER", Arg::search_key},
+    {"ORDER", Arg::search_key},       {"LIST", Arg::search_key},        {"WHEN", Arg::none},
     {"STATUS", Arg::none},       {"STAGE", Arg::none},          {"FORMAT", Arg::none},
     {"TARGET", Arg::none},       {"FLAVOR", Arg::none},         {"AXIS", Arg::none},
 };
@@ -428,7 +428,7 @@ class Completer {
   }
 
   // Search keys: metrics.KEY, params.KEY, tags.KEY and the run attributes.
-  void search_keys(const std::string& cur, bool with_direction) {
+  void search_keys(const std::string& cur) {
     std::string word = cur;
     std::string lead;
     if (!word.empty() && (word[0] == '-' || word[0] == '+')) {  // -s -metrics.loss
@@ -457,7 +457,6 @@ class Completer {
     } else if (scope == "datasets") {
       for (const char* a : {"name", "digest", "context", "version"}) add(base + a);
     }
-    (void)with_direction;
   }
 
   void artifact_paths(const std::string& run, const std::string& cur);
@@ -623,9 +622,7 @@ int complete_main(int argc, char** argv) {
         case Arg::revision:
           if (!first_given.empty()) c.revisions(first_given, word);
           break;
-        case Arg::filter: c.search_keys(word, false); break;
-        case Arg::order: c.search_keys(word, true); break;
-        case Arg::columns: c.search_keys(word, false); break;
+        case Arg::search_key: c.search_keys(word); break;
         case Arg::artifact_path:
           if (!first_given.empty()) c.artifact_paths(first_given, word);
           break;

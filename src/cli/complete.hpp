@@ -18,7 +18,8 @@ enum class Arg {
   metric_key, param_kv, metric_kv, tag_kv,
   model_name, registry_ref, model_uri, model_uri_or_dir, lineage_ref, alias, version,
   data_name, data_ref, env, revision,
-  filter, order, columns, artifact_path,
+  search_key,        // metrics.KEY, params.KEY, ... in filters, orders and column lists
+  artifact_path,
   config_key, config_value, command_name,
 };
 
