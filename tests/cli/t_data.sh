@@ -960,7 +960,9 @@ hex=$(field "$(json_of data show blob@v1)" .digest | cut -c8-)
 obj=$(find .mlt/objects -type f -name "*${hex:2}*" | head -n 1)
 [ -n "$obj" ] || lib_die "the object of blob@v1 ($hex) is not in .mlt/objects"
 chmod u+w "$obj"
-printf '\377' | dd of="$obj" bs=1 seek=$(($(wc -c <"$obj") - 1)) conv=notrunc 2>/dev/null
+# flip every bit of the last byte (writing a fixed byte left it unchanged one time in 256)
+last=$(tail -c 1 "$obj" | od -An -tu1 | tr -d ' ')
+printf "\\$(printf '%03o' $((last ^ 255)))" | dd of="$obj" bs=1 seek=$(($(wc -c <"$obj") - 1)) conv=notrunc 2>/dev/null
 run_mlt data checkout blob@v1 -o "$T/out/blob.bin"
 expect_rc 6
 [ ! -e "$T/out/blob.bin" ] || fail "nothing written from a damaged object" "no $T/out/blob.bin" "$(ls -l "$T/out/blob.bin")"
