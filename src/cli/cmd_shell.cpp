@@ -1,9 +1,11 @@
 // mlt completion SHELL (prints the script of completions/) and mlt help [COMMAND] (the command's
 // man page, or its --help text when man or the page is missing).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 
@@ -20,16 +22,33 @@ namespace fs = std::filesystem;
 
 // Runs argv with stdin/stdout inherited (stderr to /dev/null when `quiet`); its exit status, or
 // -1 when it cannot be started (not installed).
+// Like system(3), mlt ignores SIGINT and SIGQUIT while it waits: Ctrl-C is for man and its
+// pager, and mlt must not return to the shell while they still hold the terminal.
 int run_program(const std::vector<std::string>& args, bool quiet) {
   std::fflush(stdout);
   int probe[2];
   if (::pipe2(probe, O_CLOEXEC) != 0) return -1;
+  struct sigaction ignore {}, old_int {}, old_quit {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGINT, &ignore, &old_int);
+  ::sigaction(SIGQUIT, &ignore, &old_quit);
+  auto restore = [&] {
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGQUIT, &old_quit, nullptr);
+  };
   pid_t pid = ::fork();
-  if (pid < 0) return -1;
+  if (pid < 0) {
+    restore();
+    ::close(probe[0]);
+    ::close(probe[1]);
+    return -1;
+  }
   if (pid == 0) {
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGQUIT, SIG_DFL);
     ::close(probe[0]);
     if (quiet) {
-      int null = ::open("/dev/null", O_WRONLY);
+      int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
       ::dup2(null, STDERR_FILENO);
       ::dup2(null, STDOUT_FILENO);
     }
@@ -43,11 +62,15 @@ int run_program(const std::vector<std::string>& args, bool quiet) {
   }
   ::close(probe[1]);
   char failed = 0;
-  bool not_started = ::read(probe[0], &failed, 1) == 1;
+  ssize_t got;
+  while ((got = ::read(probe[0], &failed, 1)) < 0 && errno == EINTR) {
+  }
+  bool not_started = got == 1;
   ::close(probe[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  restore();
   if (not_started) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
