@@ -24,7 +24,10 @@ _mlt() {
         [[ -n $breaks && $w == *[$breaks] ]] && glue=1 || glue=0
     done
     # A word boundary right at the cursor (`mlt runs <TAB>`) leaves COMP_WORDS ending in "".
+    # mlt gets the word without the shell's quoting (a leading quote, backslashes).
     cur=${words[${#words[@]}-1]}
+    [[ $cur == [\'\"]* ]] && cur=${cur:1}
+    cur=${cur//\\/}
 
     local out
     out=$("${words[0]}" __complete "${words[@]:1:${#words[@]}-2}" "$cur" 2>/dev/null) || return 0
@@ -39,10 +42,12 @@ _mlt() {
     local pre=
     [[ -n $breaks && $cur == *[$breaks]* ]] && pre=${cur%"${cur##*[$breaks]}"}
     COMPREPLY=()
-    local line
+    # Names come from the project: quote them for the shell (a run named 'x$(cmd)' stays text).
+    local line q
     for line in "${lines[@]}"; do
         line=${line%%$'\t'*}
-        COMPREPLY+=("${line#"$pre"}")
+        printf -v q '%q' "${line#"$pre"}"
+        COMPREPLY+=("$q")
     done
     if ((${#COMPREPLY[@]} == 0)); then
         if ((directive & 16)); then

@@ -445,18 +445,15 @@ class Completer {
       return;
     }
     std::string scope = word.substr(0, dot), key = word.substr(dot + 1), base = lead + scope + ".";
-    if (scope == "metrics") query(fmt::format("SELECT key, NULL FROM metric_keys WHERE key >= ?1 AND (?2 IS NULL OR "
-                                              "key < ?2) ORDER BY key LIMIT {}",
-                                              limit)
-                                      .c_str(),
-                                  key, base);
-    else if (scope == "params" || scope == "tags") {
-      size_t before = out.size();
+    size_t before = out.size();
+    if (scope == "metrics") {
+      metric_keys(key);
+    } else if (scope == "params" || scope == "tags") {
       distinct_keys(scope.c_str(), key);
-      for (size_t i = before; i < out.size(); ++i) out[i].value = base + out[i].value;
     } else if (scope == "datasets") {
-      for (const char* a : {"name", "digest", "context", "version"}) add(base + a);
+      for (const char* a : {"name", "digest", "context", "version"}) add(a);
     }
+    for (size_t i = before; i < out.size(); ++i) out[i].value = base + out[i].value;
   }
 
   void artifact_paths(const std::string& run, const std::string& cur);
@@ -688,7 +685,11 @@ int complete_main(int argc, char** argv) {
       std::string d = cand.description;
       std::replace(d.begin(), d.end(), '\n', ' ');
       std::replace(d.begin(), d.end(), '\t', ' ');
-      if (d.size() > 80) d = d.substr(0, 77) + "...";
+      if (d.size() > 80) {  // cut at a character boundary
+        std::size_t cut = 77;
+        while (cut > 0 && (static_cast<unsigned char>(d[cut]) & 0xC0) == 0x80) --cut;
+        d = d.substr(0, cut) + "...";
+      }
       if (d.empty()) std::printf("%s\n", cand.value.c_str());
       else std::printf("%s\t%s\n", cand.value.c_str(), d.c_str());
     }

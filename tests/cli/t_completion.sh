@@ -1087,4 +1087,15 @@ expect_rc 2
 run_mlt --help
 expect_out_not_contains __complete
 
+t "bash: names from the project are quoted for the shell (a space, \$(...))"
+mkdir -p "$T/q" && cd "$T/q"
+must_mlt -q init >/dev/null
+must_mlt -q run -n 'x$(touch pwned)' --no-git -- true >/dev/null
+must_mlt -q run -n 'my run' --no-git -- true >/dev/null
+bash_complete "mlt run show x"
+expect_reply 'x\$\(touch\ pwned\)'
+bash_complete "mlt run show my"
+expect_reply 'my\ run'
+[ ! -e pwned ] || fail "no command substitution ran" "no file pwned" "pwned exists"
+
 finish
