@@ -11,6 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "cli/context.hpp"
 
@@ -41,21 +44,45 @@ void on_signal(int sig) {
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t") == std::string::npos; }
 
+// False when `command` is a plain command line (no shell syntax) whose program is not there:
+// then the shell would fail to start it after mlt's output was already sent its way.
+bool can_run(const std::string& command) {
+  if (command.find_first_of("|&;<>()$`\\\"'*?[#~=%{}\n") != std::string::npos) return true;  // let sh decide
+  auto start = command.find_first_not_of(" \t");
+  std::string program = command.substr(start, command.find_first_of(" \t", start) - start);
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (std::size_t pos = 0;;) {
+    auto end = dirs.find(':', pos);
+    std::string dir = dirs.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (::access(((dir.empty() ? "." : dir) + "/" + program).c_str(), X_OK) == 0) return true;
+    if (end == std::string::npos) return false;
+    pos = end + 1;
+  }
+}
+
 }  // namespace
 
 void Context::page() {
   if (global.no_pager || g_pager > 0 || ::isatty(STDOUT_FILENO) != 1) return;
   std::string pager;
+  bool chosen = true;   // by the user (else the default, less)
   if (const char* env = std::getenv("MLT_PAGER")) {
     pager = env;  // set, even to "": it decides
   } else {
     pager = config().get_string("core.pager");
     if (pager.empty()) {
       const char* p = std::getenv("PAGER");
+      chosen = p != nullptr;
       pager = p ? p : "less";  // PAGER set to "" means no pager, as for git
     }
   }
   if (blank(pager) || pager == "cat") return;
+  if (!can_run(pager)) {  // print directly; say so unless it was only the default
+    if (chosen) warn(fmt::format("cannot run the pager '{}': not found; printing directly", pager));
+    return;
+  }
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return;  // no pager, not an error
