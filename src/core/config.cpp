@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -105,7 +106,20 @@ YAML::Node to_yaml(const KeyTree& t) {
   return n;
 }
 
-std::string config_text(const std::map<std::string, YAML::Node>& settings) {
+// A key that holds a value and also has keys below it ("core: 5" beside core.pager) cannot be
+// written as YAML: refuse rather than drop one of them.
+void check_tree(const KeyTree& t, const std::string& prefix, const std::filesystem::path& file) {
+  for (auto& [name, child] : t.children) {
+    std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (child.value && !child.children.empty())
+      throw Error(ExitCode::usage,
+                  fmt::format("{}: '{}' holds a value, so no setting can go below it", file.string(), key),
+                  fmt::format("edit the file: remove '{}' or make it a mapping", key));
+    check_tree(child, key, file);
+  }
+}
+
+std::string config_text(const std::map<std::string, YAML::Node>& settings, const std::filesystem::path& file) {
   KeyTree root;
   for (auto& [key, value] : settings) {
     KeyTree* t = &root;
@@ -114,6 +128,7 @@ std::string config_text(const std::map<std::string, YAML::Node>& settings) {
       t = &t->children[key.substr(start, dot - start)];
     t->children[key.substr(start)].value = value;
   }
+  check_tree(root, "", file);
   return "# mlt settings: see 'mlt config list' and mlt-config(1)\n" + yaml::emit(to_yaml(root));
 }
 
@@ -212,12 +227,17 @@ std::map<std::string, std::string> read_config_file(const std::filesystem::path&
   return out;
 }
 
-bool update_config_file(const std::filesystem::path& path, const std::string& key,
+bool update_config_file(const std::filesystem::path& link, const std::string& key,
                         const std::optional<std::string>& value) {
   const ConfigKey& k = config_key(key);
   std::optional<std::string> checked;
   if (value) checked = check_config_value(k, *value, "mlt config set");
   std::error_code ec;
+  // a settings file kept elsewhere (a dotfiles repository) is written where it lives, as git does
+  std::filesystem::path path = std::filesystem::is_symlink(link, ec) ? std::filesystem::weakly_canonical(link, ec) : link;
+  if (ec) path = link;
+  struct stat old {};
+  bool existed = ::stat(path.c_str(), &old) == 0;
   if (!value && !std::filesystem::exists(path, ec)) return false;  // nothing to remove, nothing to create
   std::filesystem::create_directories(path.parent_path(), ec);
   std::filesystem::path lock = path;
@@ -256,13 +276,14 @@ bool update_config_file(const std::filesystem::path& path, const std::string& ke
       ::unlink(lock.c_str());
       return false;
     }
-    std::string text = config_text(settings);
+    std::string text = config_text(settings, path);
     store::write_all(fd, text.data(), text.size(), lock);
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-      fd = -1;
-      throw Error(ExitCode::failure, fmt::format("cannot write '{}': {}", lock.string(), std::strerror(errno)));
-    }
+    if (existed) ::fchmod(fd, old.st_mode & 07777);  // keep a private file private
+    bool synced = ::fsync(fd) == 0;
+    int closed = ::close(fd);
     fd = -1;
+    if (!synced || closed != 0)
+      throw Error(ExitCode::failure, fmt::format("cannot write '{}': {}", lock.string(), std::strerror(errno)));
     if (::rename(lock.c_str(), path.c_str()) != 0)
       throw Error(ExitCode::failure, fmt::format("cannot replace '{}': {}", path.string(), std::strerror(errno)));
   } catch (...) {

@@ -1144,4 +1144,37 @@ else
   echo "note: man or groff not installed; skipped"
 fi
 
+begin "set: a key holding a value above the one being set is refused, the file unchanged"
+mkdir -p "$T/cf" && cd "$T/cf"
+must_mlt -q init >/dev/null
+project_file cf 'core: 5'
+before="$(sum .mlt/config.yaml)"
+run_mlt config set core.pager more
+expect_rc 2
+expect_err_contains "'core' holds a value, so no setting can go below it"
+expect_eq "the file is unchanged" "$before" "$(sum .mlt/config.yaml)"
+
+begin "set --global through a symlinked user file writes the file it points to, keeping its mode"
+mkdir -p "$T/dots" "$UDIR"
+printf 'gc:\n  grace: 2d\n' >"$T/dots/mlt.yaml"
+chmod 600 "$T/dots/mlt.yaml"
+ln -s "$T/dots/mlt.yaml" "$UFILE"
+run_mlt config set --global gc.grace 1d
+expect_rc 0
+[ -L "$UFILE" ] || fail "the user file is still a symlink" "a symlink" "$(ls -l "$UFILE")"
+expect_eq "the linked file keeps its mode" 600 "$(stat -c %a "$T/dots/mlt.yaml")"
+grep -q 'grace: 1d' "$T/dots/mlt.yaml" || fail "the linked file has the new value" "grace: 1d" "$(cat "$T/dots/mlt.yaml")"
+
+begin "a pager that is not installed: a warning, and the output printed directly"
+if [ "$HAVE_SCRIPT" = 1 ]; then
+  cd "$T/cf"
+  rm -f .mlt/config.yaml
+  MLT_PAGER=no-such-pager-here run_tty runs
+  expect_rc 0
+  expect_out_contains "cannot run the pager 'no-such-pager-here'"
+  expect_out_contains "no runs yet"
+else
+  echo "note: script(1) does not work here; skipped"
+fi
+
 finish
