@@ -14,7 +14,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -411,6 +413,7 @@ ZSTD_DCtx* dctx() {
     ~Holder() { ZSTD_freeDCtx(c); }
   };
   thread_local Holder h;
+  if (!h.c) throw Error(ExitCode::failure, "out of memory (zstd decompression context)");
   return h.c;
 }
 
@@ -522,8 +525,8 @@ class ChunkReader {
         if (stop_ || failure_ || next_ >= chunks_.size()) return;
         i = next_++;
       }
-      if (i + prefetch_ahead < chunks_.size()) prefetch(s_, chunks_[i + prefetch_ahead].digest);
       try {
+        if (i + prefetch_ahead < chunks_.size()) prefetch(s_, chunks_[i + prefetch_ahead].digest);
         auto data = load_chunk(s_, chunks_[i]);
         std::lock_guard l(m_);
         done_.emplace(i, std::move(data));
@@ -595,12 +598,14 @@ void ObjectStore::read_file(const Digest& d,
     whole.update(data.data(), data.size());
     sink(data.data(), data.size());
   };
-  if (chunks.size() < 3) {
-    for (auto& c : chunks) deliver(load_chunk(*this, c));
-  } else {
-    ChunkReader reader(*this, chunks);
-    for (std::size_t i = 0; i < chunks.size(); ++i) deliver(reader.take(i));
+  std::optional<ChunkReader> reader;
+  if (chunks.size() >= 3) {
+    try {
+      reader.emplace(*this, chunks);
+    } catch (const std::system_error&) {  // no threads to be had: read in this one
+    }
   }
+  for (std::size_t i = 0; i < chunks.size(); ++i) deliver(reader ? reader->take(i) : load_chunk(*this, chunks[i]));
   if (whole.finish() != d) damaged(d, "the chunks do not add up to the file's digest");
 }
 
