@@ -85,6 +85,12 @@ int config_list(Context& ctx, const ConfigOptions& o) {
 
 int config_set(Context& ctx, const ConfigOptions& o, bool unset) {
   core::config_key(o.key);
+  if (!unset && !o.global && core::config_key(o.key).user_only)
+    throw Error(ExitCode::usage,
+                fmt::format("{} is read from your user settings only: a project's settings travel with its folder, "
+                            "and this one runs a command",
+                            o.key),
+                fmt::format("use 'mlt config set --global {} ...' or ${}", o.key, core::config_key(o.key).env));
   auto file = target_file(ctx, o.global);
   bool changed = core::update_config_file(file, o.key, unset ? std::nullopt : std::optional<std::string>(o.value));
   if (unset && !changed) ctx.note(fmt::format("{} was not set in {}", o.key, file.string()));

@@ -143,7 +143,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"core.lock_timeout", ConfigType::seconds, "60", "MLT_LOCK_TIMEOUT",
        "seconds a writer waits for another mlt process's lock before giving up (exit 5)"},
       {"core.pager", ConfigType::string, "", "MLT_PAGER",
-       "the pager for long output on a terminal (empty: $PAGER, else less; cat: none)"},
+       "the pager for long output on a terminal (empty: $PAGER, else less; cat: none); user file only",
+       nullptr, true},
       {"data.tag_prefix", ConfigType::string, "data/", "MLT_DATA_TAG_PREFIX",
        "the prefix of the git tags 'mlt data add' creates (NAME/vN follows it)"},
       {"gc.grace", ConfigType::duration, "14d", "MLT_GC_GRACE",
@@ -297,15 +298,25 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
 Config Config::load(const std::optional<std::filesystem::path>& project_dir) {
   Config c;
   for (auto& k : config_keys()) c.values_[k.name] = {k.default_value, "default"};
-  auto read = [&c](const std::filesystem::path& path) {
+  auto read = [&c](const std::filesystem::path& path, bool project) {
+    std::map<std::string, ConfigValue> values;
     std::map<std::string, RawEntry> unknown;
-    read_file(path, c.values_, unknown);
+    read_file(path, values, unknown);
     for (auto& [key, raw] : unknown)
       c.warnings_.push_back(fmt::format("{}:{}: unknown setting '{}' is ignored ({})", path.string(), raw.line,
                                         printable(key), valid_keys()));
+    for (auto& [key, v] : values) {
+      if (project && find_config_key(key)->user_only) {
+        c.warnings_.push_back(fmt::format("{}: '{}' is ignored in a project's settings, which travel with its "
+                                          "folder: set it with 'mlt config set --global' or ${}",
+                                          path.string(), key, find_config_key(key)->env));
+        continue;
+      }
+      c.values_[key] = v;
+    }
   };
-  read(user_config_path());
-  if (project_dir) read(*project_dir / "config.yaml");
+  read(user_config_path(), false);
+  if (project_dir) read(*project_dir / "config.yaml", true);
   for (auto& k : config_keys()) {
     const char* v = std::getenv(k.env);
     if (v && *v) c.values_[k.name] = {check_config_value(k, v, fmt::format("${}", k.env)), fmt::format("env {}", k.env)};

@@ -26,6 +26,9 @@ struct ConfigKey {
   const char* env;           // MLT_REGISTRY_GIT_TAGS
   const char* help;
   const char* choices = nullptr;  // a string key limited to these space-separated words
+  // Read from the user file and the environment only, never from a project's file: a project
+  // folder is copied and shared, and this setting runs a command (the pager).
+  bool user_only = false;
 };
 const std::vector<ConfigKey>& config_keys();
 const ConfigKey* find_config_key(const std::string& name);

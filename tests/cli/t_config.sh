@@ -5,7 +5,7 @@
 # gc would remove, core.experiment in where a new run lands, run.metrics_prefix in the metrics
 # `mlt run` reads, core.lock_timeout in how long a writer waits, data.tag_prefix in the git tag
 # `mlt data add` makes. Bad files (unknown keys warn with FILE:LINE, bad values and bad YAML exit
-# 2) and their repair with set/unset; 8 concurrent sets; a stale lock file (exit 5). Colour
+# 2) and their repair with set/unset; 7 concurrent sets; a stale lock file (exit 5). Colour
 # (--color, core.color, MLT_COLOR, NO_COLOR, --json) in `mlt compare`; the pager on a terminal
 # (made with script(1)); mlt help with man, and without it.
 # shellcheck disable=SC2164  # every cd goes into a directory this suite just created
@@ -245,13 +245,13 @@ expect_line "  grace: 2d"
 run_mlt config get --show-origin gc.grace
 expect_out_eq "$T/set/.mlt/config.yaml${TAB}2d"
 # a second key keeps the first; a new value replaces the old
-run_mlt config set core.pager 'less -S'
+run_mlt config set run.metrics_prefix 'out:'
 expect_rc 0
 run_mlt config set gc.grace 36h
 expect_rc 0
 run_mlt config list
 expect_line "gc.grace=36h"
-expect_line "core.pager=less -S"
+expect_line "run.metrics_prefix=out:"
 # an empty text value
 run_mlt config set data.tag_prefix ''
 expect_rc 0
@@ -298,13 +298,13 @@ expect_line "$T/types/.mlt/config.yaml${TAB}core.color=never"
 begin "config set and get with -C DIR and MLT_DIR: the project file of that project"
 new_project elsewhere
 cd "$T/outside"
-run_mlt -C "$T/elsewhere" config set core.pager viaC
+run_mlt -C "$T/elsewhere" config set data.tag_prefix viaC
 expect_rc 0
-run_mlt -C "$T/elsewhere" config get --show-origin core.pager
+run_mlt -C "$T/elsewhere" config get --show-origin data.tag_prefix
 expect_out_eq "$T/elsewhere/.mlt/config.yaml${TAB}viaC"
-MLT_DIR="$T/elsewhere/.mlt" run_mlt config set core.pager viadir
+MLT_DIR="$T/elsewhere/.mlt" run_mlt config set data.tag_prefix viadir
 expect_rc 0
-MLT_DIR="$T/elsewhere/.mlt" run_mlt config get --show-origin core.pager
+MLT_DIR="$T/elsewhere/.mlt" run_mlt config get --show-origin data.tag_prefix
 expect_out_eq "$T/elsewhere/.mlt/config.yaml${TAB}viadir"
 [ -e "$T/outside/.mlt" ] && fail "nothing written here" "no .mlt" "created"
 
@@ -345,13 +345,13 @@ cd "$T/unset"
 user_file 'gc:
   grace: 1d'
 must_mlt config set gc.grace 3d >/dev/null
-must_mlt config set core.pager more >/dev/null
+must_mlt config set data.tag_prefix more >/dev/null
 run_mlt config unset gc.grace
 expect_rc 0
 expect_err_empty
 run_mlt config get --show-origin gc.grace
 expect_out_eq "$UFILE${TAB}1d"
-run_mlt config get core.pager
+run_mlt config get data.tag_prefix
 expect_out_eq "more"
 grep -q grace .mlt/config.yaml && fail "the project file no longer has grace" "no grace" "$(cat .mlt/config.yaml)"
 run_mlt config unset --global gc.grace
@@ -362,7 +362,7 @@ expect_out_eq "default${TAB}14d"
 begin "config unset of a key the file does not set: says so on stderr, exits 0, changes nothing"
 new_project unset2
 cd "$T/unset2"
-must_mlt config set core.pager more >/dev/null
+must_mlt config set data.tag_prefix more >/dev/null
 before="$(sum .mlt/config.yaml)"
 run_mlt config unset gc.grace
 expect_rc 0
@@ -387,7 +387,7 @@ expect_rc 0
 expect_err_contains "MLT_GC_GRACE"
 run_mlt config get gc.grace
 expect_out_eq "5d"
-run_mlt config set core.pager more
+run_mlt config set data.tag_prefix more
 expect_err_empty
 
 # =============================================================================================
@@ -604,7 +604,7 @@ begin "an unknown key in a file warns with FILE:LINE and the valid keys; the com
 new_project unknown
 cd "$T/unknown"
 project_file unknown 'core:
-  pager: more
+  color: never
   colour: always
 future:
   thing: 1'
@@ -616,9 +616,9 @@ expect_err_contains "$T/unknown/.mlt/config.yaml:5:"
 expect_err_contains "future.thing"
 expect_err_contains "$VALID_KEYS"
 expect_err_match "warning"
-run_mlt config get core.pager
+run_mlt config get core.color
 expect_rc 0
-expect_out_eq "more"
+expect_out_eq "never"
 expect_err_contains "core.colour"
 user_file 'gc:
   graze: 1d'
@@ -684,18 +684,18 @@ expect_err_json .error.code 2
 begin "a key with no value at all exits 2 naming FILE:LINE (mlt-config(1)); \"\" is the empty value"
 new_project novalue
 cd "$T/novalue"
-project_file novalue 'core:
-  pager:'
+project_file novalue 'data:
+  tag_prefix:'
 run_mlt runs
 expect_rc 2
 expect_err_contains "$T/novalue/.mlt/config.yaml:2:"
-expect_err_contains "core.pager"
-project_file novalue 'core:
-  pager: ""'
+expect_err_contains "data.tag_prefix"
+project_file novalue 'data:
+  tag_prefix: ""'
 run_mlt -q runs
 expect_rc 0
 expect_err_empty
-run_mlt config get --show-origin core.pager
+run_mlt config get --show-origin data.tag_prefix
 expect_out_eq "$T/novalue/.mlt/config.yaml${TAB}"
 
 begin "malformed YAML exits 2 naming FILE:LINE:COL; a file that is not a mapping exits 2"
@@ -727,15 +727,15 @@ new_project repair
 cd "$T/repair"
 project_file repair 'gc:
   grace: soon
-core:
-  pager: more'
+data:
+  tag_prefix: more'
 run_mlt config set gc.grace 2d
 expect_rc 0
 run_mlt runs
 expect_rc 0
 run_mlt config get gc.grace
 expect_out_eq "2d"
-run_mlt config get core.pager
+run_mlt config get data.tag_prefix
 expect_out_eq "more"
 project_file repair 'gc:
   grace: soon'
@@ -782,12 +782,13 @@ expect_line "  thing: hello"
 # =============================================================================================
 # Concurrency and the lock file
 
-begin "8 concurrent 'config set' of different keys: all exit 0 and every value lands"
+begin "7 concurrent 'config set' of different keys: all exit 0 and every value lands"
 new_project conc
 cd "$T/conc"
 pids=()
 i=0
-for kv in "core.color=always" "core.experiment=e1" "core.lock_timeout=5" "core.pager=more" \
+# core.pager is set in the user file only (it runs a command), so 7 of the 8 keys
+for kv in "core.color=always" "core.experiment=e1" "core.lock_timeout=5" \
   "data.tag_prefix=d/" "gc.grace=1d" "registry.git_tags=true" "run.metrics_prefix=X:"; do
   i=$((i + 1))
   "$MLT_BIN" config set "${kv%%=*}" "${kv#*=}" </dev/null >/dev/null 2>"$T/conc.err.$i" 3>&- &
@@ -800,7 +801,7 @@ expect_eq "config set calls that failed" 0 "$nfail"
 expect_eq "stderr of the calls" "" "$(cat "$T"/conc.err.*)"
 run_mlt config list --show-origin
 expect_rc 0
-expect_eq "settings from the project file" 8 "$(printf '%s\n' "$out" | grep -c "^$T/conc/.mlt/config.yaml$TAB")"
+expect_eq "settings from the project file" 7 "$(printf '%s\n' "$out" | grep -c "^$T/conc/.mlt/config.yaml$TAB")"
 expect_line "$T/conc/.mlt/config.yaml${TAB}run.metrics_prefix=X:"
 [ -e .mlt/config.yaml.lock ] && fail "no lock file left" "absent" "present"
 
@@ -991,7 +992,7 @@ if skip_unless_script; then
   project_file pg ''
 fi
 
-begin "pager: MLT_PAGER=cat or empty means none; core.pager (project over user) when unset; then PAGER"
+begin "pager: MLT_PAGER=cat or empty means none; core.pager from the user file (never a project's) when unset; then PAGER"
 if skip_unless_script; then
   cd "$T/pg"
   user_file "core:
@@ -999,10 +1000,17 @@ if skip_unless_script; then
   PAGER='sed s/^/PAGER:/' run_tty runs
   expect_rc 0
   expect_paged USER:
+  # a project's settings travel with its folder: a pager there (a command) is ignored, with a warning
   project_file pg "core:
   pager: $MARK"
-  PAGER='sed s/^/PAGER:/' run_tty runs
-  expect_paged PAGED:
+  PAGER='sed s/^/PAGER:/' run_tty -q runs
+  expect_rc 0
+  expect_out_contains "'core.pager' is ignored in a project's settings"
+  expect_out_not_contains "PAGED:"
+  run_mlt config set core.pager "$MARK"
+  expect_rc 2
+  expect_err_contains "--global"
+  project_file pg ''
   PAGER='sed s/^/PAGER:/' MLT_PAGER='sed s/^/ENV:/' run_tty runs
   expect_paged ENV:
   MLT_PAGER='cat' run_tty runs
@@ -1013,12 +1021,11 @@ if skip_unless_script; then
   expect_rc 0
   expect_not_paged PAGED:
   expect_out_contains "second"
-  project_file pg 'core:
+  user_file 'core:
   pager: cat'
   PAGER='sed s/^/PAGER:/' run_tty runs
   expect_not_paged PAGER:
   expect_out_contains "second"
-  project_file pg ''
   rm -rf "$UDIR"
   PAGER='sed s/^/PAGER:/' run_tty runs
   expect_rc 0
@@ -1149,7 +1156,7 @@ mkdir -p "$T/cf" && cd "$T/cf"
 must_mlt -q init >/dev/null
 project_file cf 'core: 5'
 before="$(sum .mlt/config.yaml)"
-run_mlt config set core.pager more
+run_mlt config set core.color never
 expect_rc 2
 expect_err_contains "'core' holds a value, so no setting can go below it"
 expect_eq "the file is unchanged" "$before" "$(sum .mlt/config.yaml)"
