@@ -51,7 +51,7 @@ std::pair<std::string, std::optional<std::int64_t>> name_and_version(const std::
 }
 
 bool git_tags_wanted(Context& ctx, const RegistryOptions& o) {
-  return o.git_tag || core::Config::load(ctx.project().dir()).get_bool("registry.git_tags");
+  return o.git_tag || ctx.config().get_bool("registry.git_tags");
 }
 
 // Mirrors a registry change as an annotated tag on the version's commit (the run's recorded

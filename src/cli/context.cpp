@@ -23,14 +23,18 @@ int Context::run() {
 std::filesystem::path Context::cwd() const { return std::filesystem::current_path(); }
 
 const core::Config& Context::config() {
-  if (!config_) {
-    std::optional<std::filesystem::path> dir;
-    if (project_) dir = project_->dir();
-    else dir = core::Project::find(cwd());
-    config_.emplace(core::Config::load(dir));
-    for (auto& w : config_->warnings()) warn(w);
+  const core::Config* c;
+  if (project_) {
+    c = &project_->config();  // the one the project was opened with
+  } else {
+    if (!config_) config_.emplace(core::Config::load(core::Project::find(cwd())));
+    c = &*config_;
   }
-  return *config_;
+  if (!config_warned_) {
+    config_warned_ = true;
+    for (auto& w : c->warnings()) warn(w);
+  }
+  return *c;
 }
 
 bool Context::color() {

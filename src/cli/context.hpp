@@ -53,7 +53,8 @@ class Context {
   Needs needs_ = Needs::nothing;
   std::function<int()> action_;
   std::optional<core::Project> project_;
-  std::optional<core::Config> config_;
+  std::optional<core::Config> config_;   // when there is no project
+  bool config_warned_ = false;
   bool paging_ = false;   // stdout goes to the pager, and so to the terminal
 };
 

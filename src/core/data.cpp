@@ -251,7 +251,7 @@ DataAddResult add_data(Project& p, const DataAddSpec& spec, AddStats& stats, con
   if (!git.state) {
     note_no_git_once(p, r, git.why_not);
   } else if (spec.git_tag) {
-    auto prefix = Config::load(p.dir()).get_string("data.tag_prefix");
+    auto prefix = p.config().get_string("data.tag_prefix");
     GitTag tag;
     tag.name = fmt::format("{}{}/v{}", prefix, name, r.version.version);
     tag.target = git.state->commit;

@@ -24,10 +24,10 @@ bool is_project_dir(const fs::path& p) {
   return ::stat((p / db_name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-std::unique_ptr<store::Db> open_db(const fs::path& dir, bool create) {
+std::unique_ptr<store::Db> open_db(const fs::path& dir, bool create, const Config& config) {
   store::DbOptions opt;
   opt.create = create;
-  opt.lock_timeout_ms = lock_timeout_ms(dir);
+  opt.lock_timeout_ms = lock_timeout_ms(config);
   auto db = std::make_unique<store::Db>((dir / db_name).string(), opt);
   if (create) db->exec("PRAGMA journal_mode=WAL");  // persistent: set once, at creation
   store::migrate(*db, schema_migrations());
@@ -47,10 +47,12 @@ void ensure_default_experiment(store::Db& db) {
 
 }  // namespace
 
-int lock_timeout_ms(const fs::path& dir) {
-  double secs = std::strtod(Config::load(dir).get_string("core.lock_timeout").c_str(), nullptr);  // checked
+int lock_timeout_ms(const Config& config) {
+  double secs = std::strtod(config.get_string("core.lock_timeout").c_str(), nullptr);  // checked
   return static_cast<int>(secs * 1000);
 }
+
+int lock_timeout_ms(const fs::path& dir) { return lock_timeout_ms(Config::load(dir)); }
 
 Project::Project(fs::path dir, std::unique_ptr<store::Db> db)
     : root_(dir.parent_path()), dir_(dir), db_(std::move(db)), objects_(dir / "objects", dir / "tmp") {}
@@ -84,7 +86,10 @@ Project Project::open(const fs::path& start) {
                 fmt::format("not inside an mlt project (no .mlt folder in '{}' or any parent)", start.string()),
                 "run 'mlt init' to create one, or use -C DIR");
   }
-  return Project(*dir, open_db(*dir, false));
+  auto config = Config::load(*dir);
+  Project p(*dir, open_db(*dir, false, config));
+  p.config_.emplace(std::move(config));
+  return p;
 }
 
 Project Project::open_read_only(const fs::path& start) {
@@ -109,7 +114,7 @@ InitResult Project::init(const fs::path& dir) {
   if (!root.has_filename()) root = root.parent_path();
   fs::path mlt = root / ".mlt";
   if (is_project_dir(mlt)) {
-    open_db(mlt, false);  // refuses a newer schema, upgrades an older one
+    open_db(mlt, false, Config::load(mlt));  // refuses a newer schema, upgrades an older one
     return {mlt, false};
   }
   if (fs::exists(mlt, ec) && !fs::is_directory(mlt, ec))
@@ -127,9 +132,14 @@ InitResult Project::init(const fs::path& dir) {
     out << "# mlt project settings (see 'man mlt'); user settings: $XDG_CONFIG_HOME/mlt/config.yaml\n";
     if (!out) throw Error(ExitCode::failure, fmt::format("cannot write '{}'", cfg.string()));
   }
-  auto db = open_db(mlt, true);
+  auto db = open_db(mlt, true, Config::load(mlt));
   ensure_default_experiment(*db);
   return {mlt, true};
+}
+
+const Config& Project::config() const {
+  if (!config_) config_.emplace(Config::load(dir_));
+  return *config_;
 }
 
 std::unique_ptr<store::Db> Project::connect() const {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/config.hpp"
 #include "store/db.hpp"
 #include "store/object_store.hpp"
 
@@ -20,6 +21,7 @@ struct InitResult {
 // How long writers wait for the database lock of the project in `dir` (its .mlt folder): the
 // core.lock_timeout setting (MLT_LOCK_TIMEOUT), 60 s by default.
 int lock_timeout_ms(const fs::path& dir);
+int lock_timeout_ms(const Config& config);
 
 class Project {
  public:
@@ -36,6 +38,8 @@ class Project {
   const fs::path& dir() const { return dir_; }       // .mlt/ itself
   store::Db& db() { return *db_; }
   store::ObjectStore& objects() { return objects_; }
+  // The settings that apply to this project, read once (when it was opened, or on first use).
+  const Config& config() const;
   // Another connection to the same database (for a second thread).
   std::unique_ptr<store::Db> connect() const;
 
@@ -44,6 +48,7 @@ class Project {
   fs::path root_, dir_;
   std::unique_ptr<store::Db> db_;
   store::ObjectStore objects_;
+  mutable std::optional<Config> config_;
 };
 
 }  // namespace mlt::core
