@@ -1,16 +1,22 @@
 #include "core/models.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -87,16 +93,56 @@ std::string python_utc(std::int64_t ms) {
 
 std::string random_uuid_hex() { return new_run_uuid(); }
 
+// What python3 on PATH says its version is (as MLflow records it: platform.python_version()).
+// The interpreter runs isolated so that nothing in the working tree can answer for it: -I (neither
+// the current folder nor PYTHON* variables nor the user's site-packages), -S (no site hooks), in
+// /, with stdin and stderr on /dev/null. It gets 10 s; an answer that is not a version is ignored.
 std::optional<std::string> detect_python_version() {
-  FILE* f = ::popen("python3 -c 'import platform; print(platform.python_version())' 2>/dev/null", "r");
-  if (!f) return std::nullopt;
-  char buf[64] = {0};
-  std::string out;
-  while (std::fgets(buf, sizeof buf, f)) out += buf;
-  int rc = ::pclose(f);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  if (rc != 0 || out.empty() || out.size() > 32) return std::nullopt;
-  return out;
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return std::nullopt;
+  posix_spawn_file_actions_t fa;
+  ::posix_spawn_file_actions_init(&fa);
+  ::posix_spawn_file_actions_addchdir_np(&fa, "/");
+  ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  ::posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::string a0 = "python3", a1 = "-I", a2 = "-S", a3 = "-c", a4 = "import platform; print(platform.python_version())";
+  char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(), a4.data(), nullptr};
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, "python3", &fa, nullptr, argv, environ);
+  ::posix_spawn_file_actions_destroy(&fa);
+  ::close(out[1]);
+  std::string answer;
+  bool ended = false;   // the child closed its output
+  if (rc == 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    char buf[64];
+    while (answer.size() <= 64) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      struct pollfd p {out[0], POLLIN, 0};
+      int pr = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (pr < 0 && errno == EINTR) continue;
+      if (pr <= 0) break;
+      ssize_t n = ::read(out[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ended = true;
+        break;
+      }
+      answer.append(buf, static_cast<std::size_t>(n));
+    }
+    if (!ended) ::kill(pid, SIGKILL);   // too slow or too talkative: not a version
+  }
+  ::close(out[0]);
+  if (rc != 0) return std::nullopt;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+  static const std::regex version_re("[0-9]+\\.[0-9]+(\\.[0-9]+)?[0-9A-Za-z.+]*");
+  if (!ended || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || answer.size() > 32 ||
+      !std::regex_match(answer, version_re))
+    return std::nullopt;
+  return answer;
 }
 
 // Requirement lines for conda.yaml's pip section: no blanks, comments or pip options.

@@ -985,4 +985,52 @@ expect_rc 2
 run_mlt --json model ls
 expect_json "$LS" '[]'
 
+t "save: python3 runs isolated (-I, in /, stdin /dev/null), never from the working tree; not at all with --python"
+new_project py
+head -c 100 /dev/urandom >m.pkl
+must_mlt run start -n py --no-git >/dev/null
+# a platform.py in the working tree and on PYTHONPATH must never run
+mkdir -p "$T/pyhostile"
+for d in "$T/py" "$T/pyhostile"; do
+  printf 'open("%s", "w").write("ran")\ndef python_version():\n    return "6.6.6"\n' "$T/platform-ran" >"$d/platform.py"
+done
+if command -v python3 >/dev/null 2>&1; then
+  want="$(cd / && python3 -I -S -c 'import platform; print(platform.python_version())' </dev/null)"
+  PYTHONPATH="$T/pyhostile" run_mlt model save m.pkl --flavor sklearn --run py -n real
+  expect_rc 0
+  expect_eq "platform.py of the working tree ran" no "$([ -e "$T/platform-ran" ] && echo yes || echo no)"
+  run_mlt --json model show runs:/py/real
+  expect_json .flavors.python_function.python_version "$want"
+else
+  echo "note: python3 not found; the real interpreter's isolation is not checked"
+fi
+# a python3 on PATH that records how it was started, and answers a version
+mkdir -p "$T/fakebin"
+{
+  echo '#!/bin/sh'
+  echo "{ printf 'args=%s\\n' \"\$*\"; printf 'pwd=%s\\n' \"\$(pwd)\"; if read -r line; then echo \"stdin=\$line\"; else echo stdin=none; fi; } >'$T/python3-called'"
+  echo 'echo 3.99.1'
+} >"$T/fakebin/python3"
+chmod +x "$T/fakebin/python3"
+PATH="$T/fakebin:$PATH" run_mlt model save m.pkl --flavor sklearn --run py -n fake
+expect_rc 0
+expect_eq "how python3 was started" "args=-I -S -c import platform; print(platform.python_version())
+pwd=/
+stdin=none" "$(cat "$T/python3-called" 2>/dev/null)"
+run_mlt --json model show runs:/py/fake
+expect_json .flavors.python_function.python_version 3.99.1
+# --python: no interpreter is run at all
+rm -f "$T/python3-called"
+PATH="$T/fakebin:$PATH" run_mlt model save m.pkl --flavor sklearn --run py -n given --python 3.10.4
+expect_rc 0
+expect_eq "python3 was run although --python was given" no "$([ -e "$T/python3-called" ] && echo yes || echo no)"
+run_mlt --json model show runs:/py/given
+expect_json .flavors.python_function.python_version 3.10.4
+# an answer that is not a version is not written into MLmodel
+printf '#!/bin/sh\nprintf "3.11.2\\nflavors: {}\\n"\n' >"$T/fakebin/python3"
+PATH="$T/fakebin:$PATH" run_mlt model save m.pkl --flavor sklearn --run py -n junk
+expect_rc 0
+run_mlt --json model show runs:/py/junk
+expect_json '.flavors.python_function | has("python_version")' false
+
 finish
