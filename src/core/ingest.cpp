@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/csv.hpp"
 #include "core/values.hpp"
 
 namespace mlt::core {
@@ -107,6 +108,7 @@ const char* to_string(LineFormat f) {
 LineFormat detect_format(std::string_view first) {
   first = trim(first);
   if (!first.empty() && first.front() == '{') return LineFormat::jsonl;
+  if (!first.empty() && first.front() == '"') return LineFormat::csv;   // a quoted CSV header
   if (first.find('=') != std::string_view::npos) return LineFormat::kv;
   if (first.find(',') != std::string_view::npos) return LineFormat::csv;
   // one bare name is a one-column CSV header; words with spaces are a malformed kv line
@@ -175,32 +177,25 @@ std::optional<std::string> LineParser::parse_jsonl(std::string_view line, Parsed
   return std::nullopt;
 }
 
+// Cells as RFC 4180 writes them (core/csv.hpp), one record per line.
 std::optional<std::string> LineParser::parse_csv(std::string_view line, ParsedLine& out) {
-  auto split = [](std::string_view l) {
-    std::vector<std::string_view> cells;
-    std::size_t start = 0;
-    while (true) {
-      auto comma = l.find(',', start);
-      auto cell = trim(l.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-      if (cell.size() >= 2 && cell.front() == '"' && cell.back() == '"') cell = cell.substr(1, cell.size() - 2);
-      cells.push_back(cell);
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
-    }
-    return cells;
-  };
-  auto cells = split(line);
+  std::vector<std::string> cells;
+  auto malformed = csv::parse_line(line, cells, {',', true});
   if (header_failed_) return std::string("no valid CSV header to read this row by");
+  if (malformed) {
+    if (header_.empty()) header_failed_ = true;
+    return malformed;
+  }
   if (header_.empty()) {
     std::vector<std::string> header;
-    for (auto c : cells) {
+    for (auto& c : cells) {
       header_failed_ = true;  // until proven otherwise: rows after a bad header cannot be read
       if (c.empty()) return std::string("empty column name in the CSV header");
       if (c.find('=') != std::string_view::npos)
         return fmt::format("column name '{}' in the CSV header contains '='", shorten(c));
       for (auto& h : header)
         if (h == c) return fmt::format("column '{}' appears twice in the CSV header", shorten(c));
-      header.emplace_back(c);
+      header.push_back(std::move(c));
     }
     header_ = std::move(header);
     header_failed_ = false;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/csv.hpp"
 #include "core/error.hpp"
 #include "core/values.hpp"
 #include "core/yaml.hpp"
@@ -202,60 +203,12 @@ ojson cell_value(const std::string& s) {
   return s;
 }
 
-// RFC 4180 records: quoted fields may hold the delimiter, "" and line breaks.
+// RFC 4180 records (core/csv.hpp): quoted fields may hold the delimiter, "" and line breaks.
 std::vector<std::vector<std::string>> split_csv(const std::string& text, char delim, const std::string& where) {
+  auto doc = csv::parse(text, {delim, false});
+  if (doc.error) bad_example(where, fmt::format("line {}: {}", doc.error->line, doc.error->reason));
   std::vector<std::vector<std::string>> records;
-  std::vector<std::string> rec;
-  std::string field;
-  bool quoted = false, field_started = false;
-  std::size_t line = 1, quote_line = 1;
-  std::size_t kept = 0;   // bytes of the field that were inside quotes (a CR there is data)
-  auto strip_cr = [&] {
-    if (field.size() > kept && field.back() == '\r') field.pop_back();
-  };
-  auto end_field = [&] {
-    rec.push_back(std::move(field));
-    field.clear();
-    field_started = false;
-    kept = 0;
-  };
-  auto end_record = [&] {
-    end_field();
-    if (!(rec.size() == 1 && rec[0].empty())) records.push_back(std::move(rec));
-    rec.clear();
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') { field += '"'; ++i; }
-        else {
-          quoted = false;
-          kept = field.size();
-        }
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-    } else if (c == '"' && !field_started) {
-      quoted = field_started = true;
-      quote_line = line;
-    } else if (c == delim) {
-      end_field();
-    } else if (c == '\n') {
-      strip_cr();
-      end_record();
-      ++line;
-    } else {
-      field += c;
-      field_started = true;
-    }
-  }
-  if (quoted) bad_example(where, fmt::format("line {}: a quoted field is not closed", quote_line));
-  if (field_started || !rec.empty()) {
-    strip_cr();
-    end_record();
-  }
+  for (auto& r : doc.records) records.push_back(std::move(r.fields));
   return records;
 }
 

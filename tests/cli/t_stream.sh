@@ -671,4 +671,33 @@ expect_eq "distinct steps" "$TOTAL" "$(printf '%s\n' "$out" | tail -n +2 | cut -
 expect_eq "every point's value equals its step" 0 \
   "$(printf '%s\n' "$out" | tail -n +2 | awk -F, '$2 != $4' | wc -l | tr -d ' ')"
 
+# ---------------------------------------------------------------------------------------------
+t "csv: RFC 4180 cells: quoted commas and doubled quotes in the header and rows, CRLF"
+new_project rfc
+cd "$T/rfc"
+must_mlt run start -n q --no-git >/dev/null
+f=$(printf 'step,"val loss, smoothed","say ""acc"""\r\n0,"0.5",0.25\r\n1,"1,5",2\r\n2,"0.75\r\n3,1,"2"\r\n' | input rfc)
+stream q "$f" --format csv
+expect_rc 0
+expect_json .points 4
+expect_json .keys 2
+expect_json .rejected 2
+expect_err_contains "mlt: line 3: value of 'val loss, smoothed' is not a number: '1,5'"
+expect_err_contains "mlt: line 4: a quoted field is not closed at the end of the line"
+points q
+expect_out_eq "key,step,time_ms,value
+\"say \"\"acc\"\"\",0,$T0_MS,0.25
+\"say \"\"acc\"\"\",3,$T0_MS,2
+\"val loss, smoothed\",0,$T0_MS,0.5
+\"val loss, smoothed\",3,$T0_MS,1"
+# --format auto takes a line that opens with a quote for a CSV header
+must_mlt run start -n qa --no-git >/dev/null
+f=$(printf '"my loss"\n0.5\n' | input rfcauto)
+stream qa "$f"
+expect_rc 0
+expect_json .points 1
+points qa
+expect_out_eq "key,step,time_ms,value
+my loss,0,$T0_MS,0.5"
+
 finish

@@ -361,6 +361,29 @@ TEST_CASE("csv: bad headers are rejected and the header stays pending") {
   }
 }
 
+TEST_CASE("csv: cells as RFC 4180 says: quoted commas, doubled quotes, quoted header names") {
+  LineParser lp(LineFormat::csv);
+  ParsedLine out;
+  REQUIRE_FALSE(lp.parse("step,\"val loss, smoothed\",\"say \"\"acc\"\"\"", out).has_value());
+  REQUIRE_FALSE(lp.parse("1,\"0.5\",\"0.25\"", out).has_value());
+  CHECK(out.step == 1);
+  CHECK(values_of(out) == "val loss, smoothed=0.5 say \"acc\"=0.25");
+  // a comma inside quotes in a row is no cell boundary: "1,5" is one cell, and not a number
+  CHECK(lp.parse("2,\"1,5\",3", out) == "value of 'val loss, smoothed' is not a number: '1,5'");
+  CHECK(lp.parse("3,\"1,5,3", out) == "a quoted field is not closed at the end of the line");
+  CHECK_FALSE(lp.parse("4,1,2", out).has_value());
+
+  // a header with a quote left open is rejected, and rows after it cannot be read
+  LineParser open(LineFormat::csv);
+  CHECK(open.parse("a,\"b", out) == "a quoted field is not closed at the end of the line");
+  CHECK(open.parse("1,2", out) == "no valid CSV header to read this row by");
+}
+
+TEST_CASE("detect_format: a line that opens with a quote is a CSV header") {
+  CHECK(detect_format("\"my loss\"") == LineFormat::csv);
+  CHECK(detect_format("  \"a\",\"b\"") == LineFormat::csv);
+}
+
 // ---------------------------------------------------------------- Ingester
 
 TEST_CASE("Ingester commits a batch as soon as batch_points are pending") {
