@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/csv.hpp"
+#include "core/nesting.hpp"
 #include "core/values.hpp"
 
 namespace mlt::core {
@@ -168,6 +169,7 @@ std::optional<std::string> LineParser::parse_jsonl(std::string_view line, Parsed
     }
     return true;
   };
+  if (json_too_deep(line)) return fmt::format("JSON nested more than {} levels deep", max_nesting);
   auto j = nlohmann::json::parse(line, watch, false);
   if (j.is_discarded()) return std::string("invalid JSON");
   if (duplicate) return fmt::format("key '{}' appears twice", shorten(*duplicate));

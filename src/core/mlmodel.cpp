@@ -121,9 +121,11 @@ std::string with_digests(const std::string& text, const std::map<std::string, st
     all[mlmodel_file] = store::sha256(b);
     std::string full = b + block_text(all, size_bytes);
     try {
-      YAML::Node back = YAML::Load(full);
+      YAML::Node back = yaml::parse(full, where);
       if (!back.IsMap() || !field(back, "mlt").IsMap()) return std::nullopt;
       if (!yaml::equal(without_block(back), expected)) return std::nullopt;
+    } catch (const Error&) {
+      return std::nullopt;
     } catch (const YAML::Exception&) {
       return std::nullopt;
     }

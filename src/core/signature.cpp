@@ -12,6 +12,7 @@
 
 #include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/nesting.hpp"
 #include "core/values.hpp"
 #include "core/yaml.hpp"
 
@@ -26,6 +27,15 @@ namespace {
 [[noreturn]] void bad_example(const std::string& where, const std::string& what) {
   throw Error(ExitCode::usage, fmt::format("{}: {}", where, what),
               "an input example is a CSV file with a header line, JSON records, pandas split-orient JSON or a JSON object");
+}
+
+// JSON text nested deeper than max_nesting is refused before it is parsed and walked.
+void check_depth(std::string_view text, const std::string& where, const char* hint) {
+  if (auto at = json_too_deep(text)) {
+    auto [line, col] = line_col(text, *at);
+    throw Error(ExitCode::usage, fmt::format("{}:{}:{}: JSON nested more than {} levels deep", where, line, col, max_nesting),
+                hint);
+  }
 }
 
 std::string kind_of(const ojson& v) {
@@ -174,6 +184,8 @@ std::optional<ojson> part(const ojson& v, const std::string& where) {
   if (v.is_null()) return std::nullopt;
   if (v.is_array()) return v;
   if (v.is_string()) {
+    if (json_too_deep(v.get_ref<const std::string&>()))
+      bad(where, fmt::format("JSON nested more than {} levels deep in the string", max_nesting));
     try {
       auto parsed = ojson::parse(v.get<std::string>());
       if (parsed.is_null()) return std::nullopt;
@@ -348,6 +360,7 @@ Signature parse_signature(const std::string& text, const std::string& where) {
   ojson doc;
   auto first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) {
+    check_depth(text, where, "a signature is a JSON or YAML object with inputs, outputs and params");
     try {
       doc = ojson::parse(text);
     } catch (const ojson::parse_error& e) {
@@ -410,6 +423,7 @@ InputExample parse_input_example(const std::string& text, bool csv, char delimit
     return split_frame(std::move(header), std::move(rows));
   }
   ojson doc;
+  check_depth(text, where, "an input example is a CSV file or JSON (records, pandas split orient, or any object)");
   try {
     doc = ojson::parse(text);
   } catch (const ojson::parse_error& e) {

@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.hpp"
+#include "core/nesting.hpp"
 #include "core/yaml.hpp"
 
 namespace mlt::core {
@@ -205,6 +206,11 @@ std::vector<KeyValue> read_params_file(const std::string& path) {
   // YAML reads JSON too; a .json file gets JSON's stricter parser and its error positions
   if (path.ends_with(".json")) {
     nlohmann::json j;
+    if (auto at = json_too_deep(text)) {
+      auto [line, col] = line_col(text, *at);
+      throw Error(ExitCode::usage, fmt::format("{}:{}:{}: JSON nested more than {} levels deep", path, line, col, max_nesting),
+                  "flatten the file; mlt reads objects and arrays nested at most that deep");
+    }
     try {
       j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
@@ -216,14 +222,7 @@ std::vector<KeyValue> read_params_file(const std::string& path) {
       throw Error(ExitCode::usage, fmt::format("{}: expected a JSON object of params", path));
     flatten_json(j, "", out);
   } else {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      throw Error(ExitCode::usage,
-                  fmt::format("{}:{}:{}: invalid YAML: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg),
-                  "fix the file");
-    }
+    YAML::Node root = yaml::parse(text, path);
     if (!root.IsMap()) throw Error(ExitCode::usage, fmt::format("{}: expected a YAML mapping of params", path));
     try {
       flatten_yaml(root, "", out);

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <regex>
+#include <sstream>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include "core/error.hpp"
 #include "core/values.hpp"
@@ -193,8 +196,106 @@ bool is_string(const YAML::Node& n) {
   return (tag.empty() || tag == "?") && !ambiguous(n.Scalar());
 }
 
+namespace {
+
+// Walks a document's parse events before it is loaded, to refuse what would make a walk of the
+// loaded tree recurse or run without bound: nesting deeper than max_nesting, an alias inside the
+// node it names (a cycle), and aliases that multiply the document (each alias stands for a copy
+// of its node, so a few lines can mean billions of nodes).
+class Bounds : public YAML::EventHandler {
+ public:
+  explicit Bounds(const std::string& where) : where_(where) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    leaf(mark, anchor);
+  }
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { names_.push_back(name); }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = done_.find(anchor);
+    if (it == done_.end())
+      fail(mark, fmt::format("the alias '*{}' refers to a node that contains it", name(anchor)),
+           "an alias must name a node that is complete before it; remove the cycle");
+    added_ += it->second.nodes;
+    if (added_ > max_alias_nodes)
+      fail(mark, fmt::format("aliases expand to more than {} nodes", max_alias_nodes),
+           "write the values out instead of repeating them through aliases");
+    if (open_.size() + it->second.depth > max_nesting) too_deep(mark);
+    add(it->second);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    start(mark, anchor);
+  }
+  void OnSequenceEnd() override { end(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    start(mark, anchor);
+  }
+  void OnMapEnd() override { end(); }
+
+ private:
+  struct Size {
+    std::size_t nodes = 1, depth = 1;   // nodes with aliases expanded; levels including itself
+  };
+  struct Open {
+    YAML::anchor_t anchor;
+    Size size;
+  };
+
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& what, const std::string& hint) {
+    throw Error(ExitCode::usage, fmt::format("{}:{}:{}: {}", where_, mark.line + 1, mark.column + 1, what), hint);
+  }
+  [[noreturn]] void too_deep(const YAML::Mark& mark) {
+    fail(mark, fmt::format("YAML nested more than {} levels deep", max_nesting),
+         "flatten the file; mlt reads mappings and lists nested at most that deep");
+  }
+  std::string name(YAML::anchor_t a) const { return a >= 1 && a <= names_.size() ? names_[a - 1] : "?"; }
+
+  void add(const Size& s) {
+    if (open_.empty()) return;
+    auto& parent = open_.back().size;
+    parent.nodes += s.nodes;
+    parent.depth = std::max(parent.depth, s.depth + 1);
+  }
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (open_.size() + 1 > max_nesting) too_deep(mark);
+    Size s;
+    if (anchor != YAML::NullAnchor) done_[anchor] = s;
+    add(s);
+  }
+  void start(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (open_.size() + 1 > max_nesting) too_deep(mark);
+    open_.push_back({anchor, Size{}});
+  }
+  void end() {
+    if (open_.empty()) return;
+    Open o = open_.back();
+    open_.pop_back();
+    if (o.anchor != YAML::NullAnchor) done_[o.anchor] = o.size;
+    add(o.size);
+  }
+
+  const std::string& where_;
+  std::vector<std::string> names_;              // anchor names, in the order of their ids
+  std::vector<Open> open_;                      // collections being read, outermost first
+  std::unordered_map<YAML::anchor_t, Size> done_;   // complete anchored nodes
+  std::size_t added_ = 0;                       // nodes the aliases stand for
+};
+
+}  // namespace
+
 YAML::Node parse(const std::string& text, const std::string& where) {
   try {
+    {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      Bounds bounds(where);
+      parser.HandleNextDocument(bounds);
+    }
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw Error(ExitCode::usage,

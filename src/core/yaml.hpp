@@ -4,15 +4,24 @@
 // and never changes what a scalar means: a string that a YAML 1.1 or 1.2 reader would take for a
 // number, boolean, null or timestamp is quoted.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "core/nesting.hpp"
+
 namespace mlt::core::yaml {
 
-// Parses one YAML document; malformed text is exit 2 "WHERE:LINE:COL: invalid YAML: ...".
+// Nodes that the aliases of one document may stand for, in all (nesting: core::max_nesting).
+inline constexpr std::size_t max_alias_nodes = 100'000;
+
+// Parses one YAML document, the only way mlt loads YAML. Malformed text is exit 2
+// "WHERE:LINE:COL: invalid YAML: ..."; so is a document nested deeper than max_nesting, one with
+// an alias inside the node it names (a cycle), or one whose aliases expand to more than
+// max_alias_nodes nodes (a "billion laughs"), refused before it is loaded.
 YAML::Node parse(const std::string& text, const std::string& where);
 
 // A scalar node that is a string whatever its text looks like ("14.3", "true", "2024-01-01").

@@ -485,4 +485,76 @@ run_mlt --json run show ended
 expect_json .metrics.late.last 1
 expect_json .status FINISHED
 
+# ---------------------------------------------------------------------------------------------
+# run_mlt_bounded ARG...: run_mlt with at most 2 GB of address space and 20 s of CPU, so that a
+# regression (a stack overflow, an alias bomb expanding) fails fast instead of taking the machine.
+run_mlt_bounded() {
+  run_cmd bash -c 'ulimit -v 2097152; ulimit -t 20; exec "$@"' bounded "$MLT_BIN" "$@"
+  last_cmd="mlt $(printf '%q ' "$@") (bounded)"
+}
+
+# nested N OPEN CLOSE: OPEN N times, a 1, CLOSE N times (one line, no newline).
+nested() {
+  local n="$1"
+  awk -v n="$n" -v o="$2" -v c="$3" 'BEGIN { for (i = 0; i < n; i++) printf "%s", o; printf "1"; for (i = 0; i < n; i++) printf "%s", c }'
+}
+
+# alias_bomb: a "billion laughs" (9 levels of 9 aliases each: 9^9 strings) in under 1 KB.
+alias_bomb() {
+  local prev=a c k line
+  printf 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+  for c in b c d e f g h i; do
+    line="$c: &$c ["
+    for k in 1 2 3 4 5 6 7 8 9; do line+="*$prev"; [ "$k" = 9 ] || line+=","; done
+    printf '%s]\n' "$line"
+    prev=$c
+  done
+}
+
+t "log param -f: a file nested 100,000 deep exits 2 naming it (JSON and YAML), nothing logged"
+new_project hostile
+must_mlt run start -n h --no-git >/dev/null
+{ printf '{"a": '; nested 100000 '{"k": ' '}'; printf '}\n'; } >"$T/deep.json"
+{ printf 'a: '; nested 100000 '[' ']'; printf '\n'; } >"$T/deep.yaml"
+{ printf 'a: '; nested 100000 '{k: ' '}'; printf '\n'; } >"$T/deepmap.yaml"
+{ printf '{"ok": 1, "a": '; nested 100000 '[' ']'; printf '}\n'; } >"$T/deeplist.json"
+for f in deep.json deep.yaml deepmap.yaml deeplist.json; do
+  run_mlt_bounded log param --run h -f "$T/$f"
+  expect_rc 2
+  expect_err_match "$T/$f:1:[0-9]+: (JSON|YAML) nested more than 256 levels deep"
+done
+run_mlt --json run show h
+expect_json .params '{}'
+
+t "log param -f: a YAML alias bomb exits 2 at once naming the file; a self-referring alias too"
+cd "$T/hostile"
+alias_bomb >"$T/bomb.yaml"
+expect_eq "the bomb is small" 1 "$([ "$(wc -c <"$T/bomb.yaml")" -lt 1000 ] && echo 1)"
+run_mlt_bounded log param --run h -f "$T/bomb.yaml"
+expect_rc 2
+expect_err_match "$T/bomb.yaml:[0-9]+:[0-9]+: aliases expand to more than 100000 nodes"
+printf 'a: &x [1, *x]\n' >"$T/cycle.yaml"
+run_mlt_bounded log param --run h -f "$T/cycle.yaml"
+expect_rc 2
+expect_err_contains "$T/cycle.yaml:1:"
+expect_err_contains "the alias '*x' refers to a node that contains it"
+# aliases within the budget are expanded as before
+printf 'base: &b {lr: 0.1, wd: 0}\nrun: *b\n' >"$T/alias.yaml"
+run_mlt log param --run h -f "$T/alias.yaml"
+expect_rc 0
+run_mlt --json run show h
+expect_json .params '{"base.lr":"0.1","base.wd":"0","run.lr":"0.1","run.wd":"0"}'
+
+t "config: an alias bomb under an unknown key of .mlt/config.yaml exits 2 naming the file"
+cd "$T/hostile"
+{ printf 'zz:\n'; alias_bomb | sed 's/^/  /'; } >.mlt/config.yaml
+run_mlt_bounded config set gc.grace 2d
+expect_rc 2
+expect_err_contains ".mlt/config.yaml:"
+expect_err_contains "aliases expand to more than"
+run_mlt_bounded log param --run h x=1
+expect_rc 2
+expect_err_contains ".mlt/config.yaml:"
+rm .mlt/config.yaml
+
 finish

@@ -1033,4 +1033,42 @@ expect_rc 0
 run_mlt --json model show runs:/py/junk
 expect_json '.flavors.python_function | has("python_version")' false
 
+t "import: an MLmodel whose alias refers to itself, nested 100,000 deep, or an alias bomb exits 2 naming it"
+cd "$T/py"
+mkdir -p "$T/selfref" "$T/deepml" "$T/bombml"
+for d in selfref deepml bombml; do printf 'x\n' >"$T/$d/model.pkl"; done
+printf 'flavors: &f\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n    again: *f\nmodel_uuid: 0123\n' \
+  >"$T/selfref/MLmodel"
+{
+  printf 'flavors:\n  python_function:\n    model_path: model.pkl\nextra: '
+  awk 'BEGIN { for (i = 0; i < 100000; i++) printf "["; for (i = 0; i < 100000; i++) printf "]"; print "" }'
+} >"$T/deepml/MLmodel"
+{
+  printf 'flavors:\n  python_function:\n    model_path: model.pkl\n'
+  printf 'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n'
+  prev=a
+  for c in b c d e f g h i; do
+    printf '%s: &%s [*%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s]\n' "$c" "$c" $prev $prev $prev $prev $prev $prev $prev $prev $prev
+    prev=$c
+  done
+} >"$T/bombml/MLmodel"
+runs_before="$(nruns)"
+run_mlt model import "$T/selfref"
+expect_rc 2
+expect_err_contains "$T/selfref/MLmodel:5:"
+expect_err_contains "the alias '*f' refers to a node that contains it"
+run_mlt model import "$T/deepml"
+expect_rc 2
+expect_err_contains "$T/deepml/MLmodel:4:"
+expect_err_contains "YAML nested more than 256 levels deep"
+run_mlt model import "$T/bombml"
+expect_rc 2
+expect_err_contains "$T/bombml/MLmodel:"
+expect_err_contains "aliases expand to more than 100000 nodes"
+for d in selfref deepml bombml; do
+  run_mlt model show "$T/$d"
+  expect_rc 2
+done
+expect_eq "runs after the refused imports" "$runs_before" "$(nruns)"
+
 finish

@@ -700,4 +700,53 @@ points qa
 expect_out_eq "key,step,time_ms,value
 my loss,0,$T0_MS,0.5"
 
+# deep N: a JSON line {"k": {"k": ... 1 ...}} nested N deep (no newline).
+deep() {
+  awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "{\"k\": "; printf "1"; for (i = 0; i < n; i++) printf "}" }'
+}
+
+t "jsonl: a line nested 20,000 deep is skipped as malformed; the points around it are stored"
+cd "$T/rfc"
+must_mlt run start -n deep --no-git >/dev/null
+f=$({ printf '{"a": 1}\n'; deep 20000; printf '\n{"a": 2}\n'; } | input deep)
+stream deep "$f"
+expect_rc 0
+expect_json .points 2
+expect_json .rejected 1
+expect_err_contains "mlt: line 2: JSON nested more than 256 levels deep"
+points deep
+expect_out_eq "key,step,time_ms,value
+a,0,$T0_MS,1
+a,1,$T0_MS,2"
+# --strict: exit 2 at that line, the point before it committed
+must_mlt run start -n deeps --no-git >/dev/null
+stream deeps "$f" --strict
+expect_rc 2
+expect_err_contains "line 2"
+points deeps
+expect_out_eq "key,step,time_ms,value
+a,0,$T0_MS,1"
+
+t "run -- CMD: a line nested 20,000 deep on MLT_METRICS_FD or stdout is rejected; the run ends FINISHED"
+cd "$T/rfc"
+deep 20000 >"$T/w/deep.line"
+# shellcheck disable=SC2016  # expanded by the child
+MLT_NOW_MS=$T0_MS run_mlt run -n deepfd --no-git -- bash -c '
+  echo "a=1" >&$MLT_METRICS_FD
+  { cat "$0"; echo; } >&$MLT_METRICS_FD
+  echo "a=2" >&$MLT_METRICS_FD' "$T/w/deep.line"
+expect_rc 0
+expect_err_contains "MLT_METRICS_FD line 2: JSON nested more than 256 levels deep"
+run_mlt --json run show deepfd
+expect_json .status FINISHED
+expect_json '.metrics.a | [.count, .last]' '[2,2]'
+# shellcheck disable=SC2016  # expanded by the child
+MLT_NOW_MS=$T0_MS run_mlt run -n deepso --no-git --metrics-from-stdout -- bash -c '
+  echo "mlt: a=1"; printf "mlt: "; cat "$0"; echo; echo "mlt: a=2"' "$T/w/deep.line"
+expect_rc 0
+expect_err_contains "stdout line 2: JSON nested more than 256 levels deep"
+run_mlt --json run show deepso
+expect_json .status FINISHED
+expect_json '.metrics.a | [.count, .last]' '[2,2]'
+
 finish

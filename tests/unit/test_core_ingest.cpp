@@ -384,6 +384,24 @@ TEST_CASE("detect_format: a line that opens with a quote is a CSV header") {
   CHECK(detect_format("  \"a\",\"b\"") == LineFormat::csv);
 }
 
+TEST_CASE("jsonl: nesting deeper than max_nesting is a malformed line, not a crash") {
+  std::string deep = "{\"a\": " + std::string(20'000, '[') + std::string(20'000, ']') + "}";
+  CHECK(parse1(LineFormat::jsonl, deep).error == "JSON nested more than 256 levels deep");
+  std::string objects;
+  for (int i = 0; i < 20'000; ++i) objects += "{\"k\": ";
+  objects += "1" + std::string(20'000, '}');
+  CHECK(parse1(LineFormat::jsonl, objects).error == "JSON nested more than 256 levels deep");
+  CHECK(parse1(LineFormat::automatic, objects).error == "JSON nested more than 256 levels deep");
+  // deep but within the limit: flattened as usual
+  std::string ok;
+  for (int i = 0; i < 100; ++i) ok += "{\"k\": ";
+  ok += "1" + std::string(100, '}');
+  auto p = parse1(LineFormat::jsonl, ok);
+  CHECK(p.error.empty());
+  REQUIRE(p.line.values.size() == 1);
+  CHECK(p.line.values[0].first.size() == 199);
+}
+
 // ---------------------------------------------------------------- Ingester
 
 TEST_CASE("Ingester commits a batch as soon as batch_points are pending") {
@@ -742,4 +760,30 @@ TEST_CASE("Ingester: time is the line's own, or the time it was read") {
   CHECK(ing.feed("a=1\na=2 time=99\na=3 time=1.5e3\n"));
   CHECK(ing.finish());
   CHECK(f.times() == "1700000000000 99 1500");
+}
+
+TEST_CASE("Ingester: a deeply nested JSON line is skipped; points before and after it are stored") {
+  Fixture f;
+  std::string deep;
+  for (int i = 0; i < 20'000; ++i) deep += "{\"k\": ";
+  deep += "1" + std::string(20'000, '}');
+  {
+    auto ing = f.make(slow_batches(LineFormat::jsonl));
+    CHECK(ing.feed("{\"a\": 1}\n" + deep + "\n{\"a\": 2}\n"));
+    CHECK(ing.finish());
+    CHECK(f.points() == "a@0=1 a@1=2");
+    REQUIRE(f.rejected.size() == 1);
+    CHECK(f.rejected[0].line == 2);
+    CHECK(f.rejected[0].reason == "JSON nested more than 256 levels deep");
+  }
+  // strict: the points before it are committed, the stream stops there
+  f.rejected.clear();
+  auto opt = slow_batches(LineFormat::jsonl);
+  opt.strict = true;
+  auto ing = f.make(opt);
+  CHECK_FALSE(ing.feed("{\"b\": 1}\n" + deep + "\n{\"b\": 2}\n"));
+  CHECK_FALSE(ing.finish());
+  REQUIRE(ing.fatal().has_value());
+  CHECK(ing.fatal()->line == 2);
+  CHECK(f.points() == "a@0=1 a@1=2 b@0=1");
 }

@@ -1,5 +1,6 @@
 // core/values: K=V pairs, key and value limits, numbers, params files.
 #include "core/values.hpp"
+#include "core/nesting.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "temp_project.hpp"
@@ -383,4 +385,44 @@ TEST_CASE("read_params_file errors name file:line:col") {
     CHECK(e->code() == ExitCode::usage);
     CHECK(contains(e->what(), "param key"));
   }
+}
+
+TEST_CASE("json_too_deep: the offset where nesting passes the limit; brackets in strings do not count") {
+  using mlt::core::json_too_deep;
+  CHECK_FALSE(json_too_deep("{\"a\": [1, {\"b\": 2}]}", 3).has_value());
+  CHECK(json_too_deep("{\"a\": [1, {\"b\": 2}]}", 2) == 10);
+  CHECK_FALSE(json_too_deep("[\"[[[[\", \"\\\"[[[[\", {}]", 2).has_value());
+  CHECK_FALSE(json_too_deep("[][][][]", 1).has_value());
+  CHECK(json_too_deep(std::string(100'000, '['), mlt::core::max_nesting) == mlt::core::max_nesting);
+  CHECK_FALSE(json_too_deep("]]]]{}", 1).has_value());   // malformed: left to the parser
+}
+
+TEST_CASE("read_params_file refuses deep nesting and alias bombs at once, naming the file") {
+  TempDir dir;
+  auto refused = [&](const std::string& name, const std::string& text, const std::string& what) {
+    CAPTURE(name);
+    const auto path = (dir / name).string();
+    mlt::test::write_file(path, text);
+    auto e = thrown([&] { read_params_file(path); });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::usage);
+    CHECK(contains(e->what(), path + ":"));
+    CHECK(contains(e->what(), what));
+  };
+  std::string deep_json = "{\"a\": " + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  refused("deep.json", deep_json, "JSON nested more than 256 levels deep");
+  std::string deep_json_objects;
+  for (int i = 0; i < 100'000; ++i) deep_json_objects += "{\"k\": ";
+  deep_json_objects += "1" + std::string(100'000, '}');
+  refused("objects.json", deep_json_objects, "JSON nested more than 256 levels deep");
+  refused("deep.yaml", "a: " + std::string(100'000, '[') + std::string(100'000, ']') + "\n", "nested more than 256 levels");
+  refused("deep_map.yaml", "a: " + std::string(100'000, '{'), "nested more than 256 levels");
+  std::string bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  for (char c = 'b'; c <= 'i'; ++c) {
+    bomb += fmt::format("{}: &{} [", c, c);
+    for (int k = 0; k < 9; ++k) bomb += fmt::format("{}*{}", k ? "," : "", static_cast<char>(c - 1));
+    bomb += "]\n";
+  }
+  refused("bomb.yaml", bomb, "aliases expand to more than");
+  refused("cycle.yaml", "a: &x [*x]\n", "refers to a node that contains it");
 }

@@ -4,11 +4,13 @@
 // equal() (order-insensitive maps, quoted "14.3" differs from plain 14.3); to_json.
 #include "core/yaml.hpp"
 
+#include <chrono>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "temp_project.hpp"
 
@@ -69,6 +71,78 @@ TEST_CASE("yaml parse: well-formed text, and malformed text as FILE:LINE:COL wit
   e = thrown([] { yaml::parse("}\n", "x.yaml"); });
   REQUIRE(e);
   CHECK(contains(e->what(), "x.yaml:1:1: invalid YAML"));
+}
+
+namespace {
+
+// A billion laughs: each level a list of ten aliases of the level before (10^levels leaves).
+std::string alias_bomb(int levels) {
+  std::string t = "a0: &a0 [lol]\n";
+  for (int i = 1; i <= levels; ++i) {
+    t += fmt::format("a{}: &a{} [", i, i);
+    for (int k = 0; k < 10; ++k) t += fmt::format("{}*a{}", k ? ", " : "", i - 1);
+    t += "]\n";
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("yaml parse: nesting deeper than max_nesting is refused with its place, exit 2") {
+  auto flow = [](std::size_t depth) { return "x: " + std::string(depth, '[') + std::string(depth, ']') + "\n"; };
+  CHECK(yaml::parse(flow(mlt::core::max_nesting - 1), "ok.yaml").IsMap());   // the map is one level
+  for (std::size_t depth : {mlt::core::max_nesting, std::size_t{100'000}}) {
+    CAPTURE(depth);
+    auto e = thrown([&] { yaml::parse(flow(depth), "deep.yaml"); });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::usage);
+    CHECK(contains(e->what(), "deep.yaml:1:"));
+    CHECK(contains(e->what(), "nested more than 256 levels deep"));
+  }
+  // block style too
+  std::string block;
+  for (std::size_t i = 0; i <= mlt::core::max_nesting; ++i) block += std::string(i, ' ') + "k:\n";
+  auto e = thrown([&] { yaml::parse(block, "block.yaml"); });
+  REQUIRE(e);
+  CHECK(contains(e->what(), "block.yaml:"));
+  // an alias adds the depth of the node it names
+  std::string aliased = "a: &d " + std::string(200, '[') + std::string(200, ']') + "\nb: " + std::string(100, '[') +
+                        "*d" + std::string(100, ']') + "\n";
+  e = thrown([&] { yaml::parse(aliased, "alias.yaml"); });
+  REQUIRE(e);
+  CHECK(contains(e->what(), "alias.yaml:2:"));
+  CHECK(contains(e->what(), "nested more than"));
+}
+
+TEST_CASE("yaml parse: an alias inside the node it names (a cycle) is refused, exit 2") {
+  for (const char* text : {"a: &x [*x]\n", "a: &x {b: *x}\n", "a: &x\n  b:\n    - 1\n    - *x\n"}) {
+    CAPTURE(text);
+    auto e = thrown([&] { yaml::parse(text, "MLmodel"); });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::usage);
+    CHECK(contains(e->what(), "MLmodel:"));
+    CHECK(contains(e->what(), "the alias '*x' refers to a node that contains it"));
+  }
+  // an alias of a complete node is fine, as often as the budget allows
+  auto n = yaml::parse("base: &b {lr: 0.1}\nx: *b\ny: [*b, *b]\n", "ok.yaml");
+  CHECK(n["x"]["lr"].Scalar() == "0.1");
+  CHECK(n["y"][1]["lr"].Scalar() == "0.1");
+}
+
+TEST_CASE("yaml parse: aliases that expand beyond max_alias_nodes are refused at once, exit 2") {
+  // 9 levels: 10^9 leaves from under 1 KB; refused while parsing, before anything walks it
+  std::string bomb = alias_bomb(9);
+  CHECK(bomb.size() < 1000);
+  auto started = std::chrono::steady_clock::now();
+  auto e = thrown([&] { yaml::parse(bomb, "params.yaml"); });
+  REQUIRE(e);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+  CHECK(e->code() == ExitCode::usage);
+  CHECK(contains(e->what(), "params.yaml:"));
+  CHECK(contains(e->what(), "aliases expand to more than 100000 nodes"));
+  // 4 levels: 10^4 leaves, within the budget, and every walk sees them
+  auto n = yaml::parse(alias_bomb(4), "small.yaml");
+  CHECK(yaml::to_json(n)["a4"].dump().size() > 50'000);
 }
 
 TEST_CASE("yaml str and plain: a string stays a string, plain text is written as it is") {
