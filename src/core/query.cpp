@@ -17,15 +17,62 @@ const std::vector<std::string> attribute_names = {"run_id",   "run_name", "name"
                                                   "user_id",  "start_time", "end_time", "duration", "experiment",
                                                   "exit_code"};
 
+// MLflow's other spellings of attributes: `created` is the start time, `Run name` the run's name.
+std::string canonical_attribute(std::string name) {
+  if (name == "created") return "start_time";
+  if (name == "run name") return "run_name";
+  return name;
+}
+
+// Names quoted as the filter language reads them: plain when they can be, else in backticks.
+std::string quote_name(const std::string& n) {
+  bool plain = !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' || c == '-' || c == ':';
+  });
+  if (plain) return n;
+  std::string q = "`";
+  for (char c : n) q += c == '`' ? std::string("``") : std::string(1, c);
+  return q + "`";
+}
+
+// How deeply NOT and parentheses may nest: beyond any real filter, and within what SQLite's
+// parser takes (its stack is about a hundred entries, a few for each level of nesting). Bounds
+// the recursion of our parser too, so hostile input is an error and never a stack overflow.
+constexpr int max_depth = 20;
+// How many different metrics, params and tags one search may name: each is a join, and SQLite
+// joins at most 64 tables (runs, experiments and the sort key take three).
+constexpr std::size_t max_keys = 60;
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
 // A scanner over the filter text; every error shows the text with a caret under the column.
 class Parser {
  public:
   explicit Parser(const std::string& text) : s_(text) {}
 
-  [[noreturn]] void fail(const std::string& what, std::size_t pos) const {
-    std::string caret(pos, ' ');
-    throw Error(ExitCode::usage, fmt::format("invalid filter at column {}: {}\n  {}\n  {}^", pos + 1, what, s_, caret),
-                "see 'man mlt-runs' (e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\")");
+  [[noreturn]] void fail(const std::string& what, std::size_t pos, std::string hint = {}) const {
+    // a long text is shown as a window around the column, so the caret stays on screen
+    const std::size_t before = 40, after = 40;
+    std::size_t from = s_.size() <= 100 || pos <= before ? 0 : pos - before;
+    std::size_t to = s_.size() <= 100 ? s_.size() : std::min(s_.size(), pos + after);
+    std::string shown = (from > 0 ? "..." : "") + s_.substr(from, to - from) + (to < s_.size() ? "..." : "");
+    std::string caret(pos - from + (from > 0 ? 3 : 0), ' ');
+    if (hint.empty()) hint = "see 'man mlt-runs' (e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\")";
+    throw Error(ExitCode::usage, fmt::format("invalid filter at column {}: {}\n  {}\n  {}^", pos + 1, what, shown, caret),
+                hint);
   }
 
   void ws() {
@@ -101,33 +148,47 @@ class Parser {
     return s_.substr(start, i_ - start);
   }
 
-  QueryKey key() {
+  // A key: PREFIX.NAME, AGG(metrics.NAME), or a bare attribute name (as MLflow reads `status`).
+  // The prefix may be back-quoted or double-quoted (MLflow accepts `metrics`.loss).
+  QueryKey key(bool allow_agg = true) {
     std::size_t start = pos();
-    std::string w = ascii_lower(word());
-    if (w.empty()) fail("expected a key such as metrics.loss, params.lr, tags.x or attributes.status", start);
+    bool quoted_word = i_ < s_.size() && (s_[i_] == '`' || s_[i_] == '"');
+    std::string raw = quoted_word ? quoted(s_[i_]) : word();
+    if (raw.empty() && !quoted_word)
+      fail("expected a key such as metrics.loss, params.lr, tags.x or attributes.status", start);
+    std::string w = ascii_lower(raw);
     QueryKey k;
     k.pos = start;
-    if (w == "min" || w == "max" || w == "last" || w == "count") {
+    if (!quoted_word && (w == "min" || w == "max" || w == "last" || w == "count")) {
       if (!punct("(")) fail(fmt::format("expected '(' after '{}'", w), pos());
-      k = key();
+      if (!allow_agg) fail(fmt::format("{}() cannot be nested inside another aggregate", w), start);
+      k = key(false);
       if (k.kind != KeyKind::metric) fail(fmt::format("{}() takes a metric, e.g. {}(metrics.loss)", w, w), k.pos);
       k.agg = w == "min" ? Agg::min : w == "max" ? Agg::max : w == "count" ? Agg::count : Agg::last;
       k.pos = start;
       expect(")", "')'");
       return k;
     }
+    bool dotted = i_ < s_.size() && s_[i_] == '.';
     if (w == "metrics" || w == "metric") k.kind = KeyKind::metric;
-    else if (w == "params" || w == "param" || w == "parameters") k.kind = KeyKind::param;
+    else if (w == "params" || w == "param" || w == "parameters" || w == "parameter") k.kind = KeyKind::param;
     else if (w == "tags" || w == "tag") k.kind = KeyKind::tag;
     else if (w == "attributes" || w == "attribute" || w == "attr" || w == "run") k.kind = KeyKind::attribute;
     else if (w == "datasets" || w == "dataset") k.kind = KeyKind::dataset;
-    else fail(fmt::format("unknown key type '{}': use metrics., params., tags., attributes. or datasets.", w), start);
-    if (i_ >= s_.size() || s_[i_] != '.') fail(fmt::format("expected '.' after '{}'", w), i_);
+    else if (dotted)
+      fail(fmt::format("unknown key type '{}': use metrics., params., tags., attributes. or datasets.", raw), start);
+    else
+      return bare_attribute(raw, start);
+    if (!dotted) {
+      // `run` alone is not an attribute either; every prefix wants a name after its dot
+      fail(fmt::format("expected '.' after '{}'", raw), i_);
+    }
     ++i_;
     std::size_t name_pos = i_;
     k.name = key_name();
     if (k.kind == KeyKind::attribute) {
-      k.name = ascii_lower(k.name);
+      k.name = canonical_attribute(ascii_lower(k.name));
+      no_artifact_uri(k.name, name_pos);
       if (std::find(attribute_names.begin(), attribute_names.end(), k.name) == attribute_names.end())
         fail(fmt::format("unknown attribute '{}': use one of {}", k.name, fmt::join(attribute_names, ", ")), name_pos);
     }
@@ -137,6 +198,33 @@ class Parser {
         fail(fmt::format("unknown dataset field '{}': use datasets.name, digest, context or version", k.name), name_pos);
     }
     return k;
+  }
+
+  // MLflow's artifact_uri names a location mlt does not have: say where artifacts are instead.
+  void no_artifact_uri(const std::string& name, std::size_t at) const {
+    if (name == "artifact_uri")
+      fail("mlt runs have no artifact_uri: a run's artifacts are runs:/RUN_ID/PATH", at,
+           "filter on attributes.run_id, and see 'mlt artifact ls RUN'");
+  }
+
+  // A name without a prefix is an attribute, as in MLflow: `run_name = 'baseline'`, `status`.
+  QueryKey bare_attribute(const std::string& raw, std::size_t start) {
+    QueryKey k;
+    k.kind = KeyKind::attribute;
+    k.pos = start;
+    k.name = canonical_attribute(ascii_lower(raw));
+    if (std::find(attribute_names.begin(), attribute_names.end(), k.name) != attribute_names.end()) return k;
+    no_artifact_uri(k.name, start);
+    std::string close;   // a likely misspelling of an attribute
+    for (auto& a : attribute_names)
+      if (close.empty() && edit_distance(k.name, a) <= (a.size() >= 5 ? 2u : 1u)) close = a;
+    std::string name = quote_name(raw);
+    std::string hint =
+        close.empty()
+            ? fmt::format("did you mean params.{0}, metrics.{0} or tags.{0}? A name without a prefix is an attribute: {1}",
+                          name, fmt::join(attribute_names, ", "))
+            : fmt::format("did you mean '{}'? (or params.{}, metrics.{} or tags.{})", close, name, name, name);
+    fail(fmt::format("unknown attribute '{}'", raw), start, hint);
   }
 
   QueryValue value() {
@@ -213,15 +301,28 @@ class Parser {
     return e;
   }
 
+  // Nesting (NOT, parentheses) is counted so that hostile input ends in an error, not a crash.
+  struct Nest {
+    Parser& p;
+    Nest(Parser& parser, std::size_t at) : p(parser) {
+      if (++p.depth_ > max_depth)
+        p.fail(fmt::format("NOT and parentheses nest more than {} deep", max_depth), at,
+               "write the filter with fewer nested NOTs and parentheses");
+    }
+    ~Nest() { --p.depth_; }
+  };
+
   std::unique_ptr<Expr> unary() {
     std::size_t start = pos();
     if (keyword("not")) {
+      Nest nest(*this, start);
       auto e = std::make_unique<Expr>();
       e->type = Expr::negate;
       e->children.push_back(unary());
       return e;
     }
     if (punct("(")) {
+      Nest nest(*this, start);
       auto e = disjunction();
       expect(")", "')'");
       return e;
@@ -260,6 +361,7 @@ class Parser {
 
   const std::string& s_;
   std::size_t i_ = 0;
+  int depth_ = 0;
 };
 
 // 'YYYY-MM-DD[THH:MM[:SS]][Z]' (UTC) -> epoch ms
@@ -303,6 +405,11 @@ class Compiler {
   std::string alias(const QueryKey& k) {
     std::string id = fmt::format("{}:{}", static_cast<int>(k.kind), k.name);
     if (auto it = aliases_.find(id); it != aliases_.end()) return it->second;
+    if (aliases_.size() >= max_keys)
+      throw Error(ExitCode::usage,
+                  fmt::format("invalid filter at column {}: more than {} different metrics, params and tags in one "
+                              "search ('{}')", k.pos + 1, max_keys, k.text()),
+                  "search in steps, or name fewer keys");
     std::string a = fmt::format("k{}", aliases_.size());
     aliases_[id] = a;
     if (k.kind == KeyKind::metric) {
@@ -383,17 +490,52 @@ class Compiler {
     return v.str;
   }
 
+  // a AND b AND c ... as a balanced tree: SQLite parses a flat chain of n terms n levels deep,
+  // and refuses expressions deeper than 1000
+  static std::string balanced(const std::vector<std::string>& parts, std::size_t from, std::size_t to,
+                              const char* op) {
+    if (to - from == 1) return parts[from];
+    std::size_t mid = from + (to - from) / 2;
+    return "(" + balanced(parts, from, mid, op) + op + balanced(parts, mid, to, op) + ")";
+  }
+
+  // A LIKE pattern as the man page reads it, for SQLite's LIKE ... ESCAPE '\': a backslash makes
+  // the next % or _ (or backslash) literal; a backslash before anything else is itself literal.
+  static std::string like_pattern(const std::string& p) {
+    std::string out;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      if (p[i] != '\\') {
+        out += p[i];
+      } else if (i + 1 < p.size() && (p[i + 1] == '%' || p[i + 1] == '_' || p[i + 1] == '\\')) {
+        out += '\\';
+        out += p[++i];
+      } else {
+        out += "\\\\";
+      }
+    }
+    return out;
+  }
+
   std::string compile(const Expr& e) {
     switch (e.type) {
       case Expr::all:
       case Expr::any: {
         std::vector<std::string> parts;
         for (auto& c : e.children) parts.push_back(compile(*c));
-        return "(" + fmt::format("{}", fmt::join(parts, e.type == Expr::all ? " AND " : " OR ")) + ")";
+        return balanced(parts, 0, parts.size(), e.type == Expr::all ? " AND " : " OR ");
       }
-      case Expr::negate:
-        // NOT of a condition on a missing key is true: the key's absence makes the inner false
-        return "(NOT coalesce(" + compile(*e.children[0]) + ", 0))";
+      case Expr::negate: {
+        // NOT of a condition on a missing key is true: the key's absence makes the inner false.
+        // Every compiled condition is 1, 0 or NULL (unknown, which counts as false), so NOT is
+        // "IS NOT 1", and NOT NOT x is x: SQLite's parser stack is shallow (a few dozen levels).
+        const Expr* inner = e.children[0].get();
+        bool odd = true;
+        while (inner->type == Expr::negate) {
+          inner = inner->children[0].get();
+          odd = !odd;
+        }
+        return odd ? "(" + compile(*inner) + " IS NOT 1)" : compile(*inner);
+      }
       case Expr::is_null:
         return "(" + std::string(e.negated ? "NOT " : "") + "(" + missing(e.key) + "))";
       case Expr::like: {
@@ -401,6 +543,9 @@ class Compiler {
         std::string pattern = e.values[0].str;
         if (e.key.kind == KeyKind::dataset && e.key.name == "digest" && pattern.starts_with("sha256:"))
           pattern = pattern.substr(7);   // stored as bare hex, shown as sha256:HEX
+        pattern = like_pattern(pattern);
+        if (pattern.size() > 50000)   // SQLite's SQLITE_MAX_LIKE_PATTERN_LENGTH
+          throw Error(ExitCode::usage, fmt::format("{} pattern for {} is longer than 50000 bytes", e.op, e.key.text()));
         std::string p = param(pattern);
         std::string test = e.op == "ILIKE" ? fmt::format("lower({}) LIKE lower({}) ESCAPE '\\'", col, p)
                                            : fmt::format("{} LIKE {} ESCAPE '\\'", col, p);
@@ -481,15 +626,7 @@ void collect_keys(const Expr& e, std::vector<QueryKey>& out) {
 }  // namespace
 
 std::string QueryKey::text() const {
-  auto quote = [](const std::string& n) {
-    bool plain = !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' || c == '-' || c == ':';
-    });
-    if (plain) return n;
-    std::string q = "`";
-    for (char c : n) q += c == '`' ? std::string("``") : std::string(1, c);
-    return q + "`";
-  };
+  const auto& quote = quote_name;
   switch (kind) {
     case KeyKind::metric: {
       std::string base = "metrics." + quote(name);
@@ -578,7 +715,18 @@ std::vector<std::int64_t> run_search(store::Db& db, const SearchSpec& spec, cons
   std::string sql = fmt::format("SELECT r.id FROM {} JOIN experiments e ON e.id = r.experiment_id{} WHERE {} ORDER BY {}",
                                 from, c.joins, where, order_sql);
   if (limit) sql += " LIMIT " + c.param(*limit);
-  store::Stmt q(db, sql);
+  std::optional<store::Stmt> prepared;
+  try {
+    prepared.emplace(db, sql);
+  } catch (const Error& e) {
+    // what the nesting bound does not foresee (a long AND list deep inside parentheses) ends
+    // here: say so without the SQL
+    std::string what = e.what();
+    if (what.find("parser stack overflow") == std::string::npos && what.find("too large") == std::string::npos) throw;
+    throw Error(ExitCode::usage, "invalid filter: too deeply nested for the database",
+                "nest fewer NOTs and parentheses around long AND or OR lists");
+  }
+  store::Stmt& q = *prepared;
   for (std::size_t i = 0; i < c.binds.size(); ++i) {
     int idx = static_cast<int>(i + 1);
     std::visit([&](auto& v) { q.bind(idx, v); }, c.binds[i]);

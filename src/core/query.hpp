@@ -12,14 +12,17 @@
 //   key     := agg "(" metric ")" | metric | param | tag | attribute | dataset
 //   agg     := "min" | "max" | "last" | "count"
 //   metric  := ("metrics" | "metric") "." name        name: identifier, `back-quoted` or "double-quoted"
-//   param   := ("params" | "param" | "parameters") "." name
+//   param   := ("params" | "param" | "parameters" | "parameter") "." name
 //   tag     := ("tags" | "tag") "." name
-//   attribute := ("attributes" | "attribute" | "attr" | "run") "." ("run_id" | "run_name" | "name" |
-//              "status" | "user" | "user_id" | "start_time" | "end_time" | "duration" | "experiment" |
-//              "exit_code")
+//   attribute := [("attributes" | "attribute" | "attr" | "run") "."] attr    (no prefix: as MLflow)
+//   attr    := "run_id" | "run_name" | "name" | "status" | "user" | "user_id" | "start_time" | "end_time"
+//            | "duration" | "experiment" | "exit_code" | "created" (= start_time) | "run name" (= run_name)
 //   dataset := ("datasets" | "dataset") "." ("name" | "digest" | "context" | "version")
 //   value   := number | 'string' | "string" | NULL
-// Keywords are case-insensitive. Semantics: a run lacking a key never matches a comparison but
+// Keywords are case-insensitive. A prefix may be back-quoted as MLflow allows (`metrics`.loss).
+// NOT and parentheses nest at most 20 deep (an error beyond, never a stack overflow), and a
+// search names at most 60 different metrics, params and tags (SQLite's join limit). In a LIKE
+// pattern a backslash makes the next %, _ or backslash literal, and is itself literal elsewhere. Semantics: a run lacking a key never matches a comparison but
 // matches IS NULL; a NaN metric exists (IS NOT NULL) but fails every comparison; params and tags
 // compare as numbers when the value is an unquoted number (a stored text that is not a number
 // then fails the comparison), as text when the value is quoted; LIKE is case-sensitive, ILIKE is not; times compare as epoch ms or as

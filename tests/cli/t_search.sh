@@ -473,4 +473,111 @@ expect_rc 2
 t "runs -e twice: runs of either experiment"
 expect_names "ok-wrapped seed-run cnn-large cnn-small lstm no-params base-sgd" -e nlp -e vision -f "metrics.acc >= 0.7 AND metrics.acc < 0.8 OR metrics.acc = 0.3"
 
+# ---------------------------------------------------------------------------------------------
+# MLflow's spellings (issue 15): back-quoted prefixes, attributes without a prefix
+
+t "MLflow: back-quoted prefixes in -f, -s and --columns"
+expect_names 'vit-huge' -f '`metrics`.loss < 0.3'
+expect_names 'vit-huge vit-base bert-large bert-base deep-adamw' -f '`params`.opt = '\''adamw'\'''
+expect_names 'vit-huge vit-base' -f '`metric`.acc > 0.9'
+expect_names 'gpt-small' -f '`tags`.team = '\''NLP'\'' AND `parameter`.bs = 64'
+expect_names 'gpt-small gpt-tiny' -f '`attributes`.status = '\''RUNNING'\'''
+expect_names 'vit-huge vit-base' -s '`metrics`.acc DESC' -n 2
+cd "$T/s"
+run_mlt runs -f "attributes.name = 'lstm'" --columns '`params`.lr,`run`.status' --format csv
+expect_rc 0
+expect_out_eq "id,name,params.lr,attributes.status
+${ID[lstm]},lstm,0.5,FAILED"
+
+t "MLflow: a back-quoted tag name after a back-quoted prefix"
+new_project bq
+must_mlt run start -q -n nb --no-git -t "source name=notebook" >/dev/null
+must_mlt run start -q -n job --no-git -t "source name=job" >/dev/null
+run_mlt --json runs -f '`tags`.`source name` = '\''notebook'\'''
+expect_rc 0
+expect_json '[.runs[].name]' '["nb"]'
+
+t "MLflow: attributes without a prefix"
+expect_names 'lstm' -f "run_name = 'lstm'"
+expect_names 'gpt-small gpt-tiny' -f "status = 'RUNNING'"
+expect_names 'lstm t5-base' -f "run_id IN ('${ID[t5-base]}', '${ID[lstm]}')"
+expect_names 'gpt-small gpt-tiny' -f "end_time IS NULL AND user_id IS NOT NULL"
+expect_names 'seed-run ViT-Mixed' -f "start_time >= $((T0_MS + 24 * MIN)) AND start_time <= $((T0_MS + 28 * MIN)) AND status != 'RUNNING'"
+expect_names 'seed-run ViT-Mixed' -f "created >= $((T0_MS + 24 * MIN)) AND Created <= $((T0_MS + 28 * MIN))"
+expect_names 'lstm' -f '`Run name` = '\''lstm'\'''
+expect_names 'ViT-Mixed all-nan auto-lr' -s run_name -n 3
+expect_names 'lstm' -f "experiment = 'nlp' AND exit_code IS NULL AND status = 'failed'"
+
+t "MLflow: an unknown name without a prefix is an error that suggests the prefixes"
+cd "$T/s"
+run_mlt runs -f "lr = 0.1"
+expect_rc 2
+expect_out_empty
+expect_err_contains "invalid filter at column 1: unknown attribute 'lr'"
+expect_err_contains "did you mean params.lr, metrics.lr or tags.lr?"
+run_mlt runs -f "metrics.loss < 1 AND stauts = 'FINISHED'"
+expect_rc 2
+expect_err_contains "column 22: unknown attribute 'stauts'"
+expect_err_contains "did you mean 'status'?"
+run_mlt runs -f "artifact_uri LIKE 'file:%'"
+expect_rc 2
+expect_err_contains "no artifact_uri"
+
+t "LIKE: a backslash makes only the next % or _ literal"
+new_project esc
+must_mlt run start -q -n plain --no-git -p opt=adamw -p 'path=C:temp' >/dev/null
+must_mlt run start -q -n slash --no-git -p 'opt=adam\w' -p 'path=C:\temp\data' >/dev/null
+must_mlt run start -q -n pct --no-git -p 'opt=50%' -p 'path=C:\%x' >/dev/null
+esc_names() {
+  run_mlt --json runs -f "$1"
+  expect_rc 0
+  expect_eq "runs matching $1" "$2" "$(jq_out '[.runs[].name] | join(" ")')"
+}
+esc_names 'params.opt LIKE '\''adam\w'\''' 'slash'
+esc_names 'params.opt ILIKE '\''ADAM\W'\''' 'slash'
+esc_names 'params.path LIKE '\''C:\temp%'\''' 'slash'
+esc_names 'params.path LIKE '\''C:\temp\data'\''' 'slash'
+esc_names 'params.opt LIKE '\''50\%'\''' 'pct'
+esc_names 'params.path LIKE '\''C:\\\\%'\''' 'pct slash'
+esc_names 'params.path LIKE '\''C:\\\\\%x'\''' 'pct'
+esc_names 'params.opt LIKE '\''adam_'\''' 'plain'
+
+# ---------------------------------------------------------------------------------------------
+# Hostile nesting (issue 15): an error naming the column, never a crash
+
+t "a filter of 20,000 NOTs or 20,000 parentheses exits 2 with the column, not a stack overflow"
+cd "$T/s"
+nots="$(printf 'NOT %.0s' $(seq 20000))metrics.loss < 1"
+run_mlt runs -f "$nots"
+expect_rc 2
+expect_err_contains "invalid filter at column 81: NOT and parentheses nest more than 20 deep"
+[ "${#err}" -lt 1000 ] || fail "the message is short" "< 1000 bytes" "${#err} bytes"
+parens="$(printf '(%.0s' $(seq 20000))metrics.loss < 1$(printf ')%.0s' $(seq 20000))"
+run_mlt runs -f "$parens"
+expect_rc 2
+expect_err_contains "invalid filter at column 21: NOT and parentheses nest more than 20 deep"
+run_mlt check "$parens" --run lstm
+expect_rc 2
+aggs="$(printf 'min(%.0s' $(seq 20000))metrics.loss$(printf ')%.0s' $(seq 20000)) < 1"
+run_mlt runs -f "$aggs"
+expect_rc 2
+expect_err_contains "cannot be nested"
+
+t "20 nested NOTs or parentheses, and 1,500 conditions joined by AND or OR, still search"
+expect_names 'vit-huge' -f "$(printf 'NOT %.0s' $(seq 20))metrics.loss < 0.3"
+expect_names 'vit-huge' -f "$(printf '(%.0s' $(seq 20))metrics.loss < 0.3$(printf ')%.0s' $(seq 20))"
+expect_names 'vit-huge' -f "$(printf 'metrics.acc > 0 AND (%.0s' $(seq 20))metrics.loss < 0.3$(printf ')%.0s' $(seq 20))"
+expect_names 'vit-huge' -f "$(printf 'NOT (metrics.acc < 0 OR NOT (%.0s' $(seq 5))metrics.loss < 0.3$(printf '))%.0s' $(seq 5))"
+many="metrics.loss < 0.3$(printf ' AND metrics.loss < 0.3%.0s' $(seq 1499))"
+expect_names 'vit-huge' -f "$many"
+expect_names 'vit-huge' -f "metrics.loss < 0.3 AND (attributes.status = 'x'$(printf ' OR params.lr = 0.0001%.0s' $(seq 1499)))"
+
+t "a filter that names more than 60 metrics, params and tags exits 2 naming the 61st"
+cd "$T/s"
+run_mlt runs -f "params.p0 IS NULL$(for i in $(seq 1 70); do printf ' AND params.p%d IS NULL' "$i"; done)"
+expect_rc 2
+expect_err_contains "invalid filter at column 1371: more than 60 different metrics, params and tags in one search ('params.p60')"
+expect_err_not_contains "SELECT"
+expect_names 'vit-huge' -f "metrics.loss < 0.3$(for i in $(seq 1 59); do printf ' AND params.p%d IS NULL' "$i"; done)"
+
 finish

@@ -358,7 +358,10 @@ TEST_CASE("query parser: errors give the column and a caret") {
   check_error_at("params.a = 1 OR bogus.x = 2", 17, "unknown key type 'bogus'");
   check_error_at("= 1", 1, "expected a key");
   check_error_at("attributes.colour = 'red'", 12, "unknown attribute 'colour'");
-  check_error_at("run.created > 0", 5, "unknown attribute 'created'");
+  check_error_at("run.colour > 0", 5, "unknown attribute 'colour'");
+  check_error_at("colour = 'red'", 1, "unknown attribute 'colour'");
+  check_error_at("metrics.a < 1 OR `metricz`.a < 1", 18, "unknown key type 'metricz'");
+  check_error_at("attributes.artifact_uri LIKE 'x%'", 12, "no artifact_uri");
   check_error_at("metrics = 1", 8, "expected '.' after 'metrics'");
   check_error_at("metrics . loss = 1", 8, "expected '.'");
   check_error_at("metrics. = 1", 9, "expected a key name");
@@ -399,6 +402,98 @@ TEST_CASE("query parser: errors give the column and a caret") {
   // datasets.* take name, digest, context or version; they cannot order runs
   check_error_at("datasets.size = 'x'", 10, "unknown dataset field 'size'");
   check_error_at("params.a = 1 AND dataset.colour = 'x'", 26, "unknown dataset field");
+}
+
+TEST_CASE("query parser: back-quoted and double-quoted prefixes, as MLflow accepts them") {
+  struct Case {
+    const char* text;
+    const char* canonical;
+  };
+  const Case cases[] = {
+      {"`metrics`.loss", "metrics.loss"},         {"`metric`.acc", "metrics.acc"},
+      {"`params`.lr", "params.lr"},               {"`param`.lr", "params.lr"},
+      {"`parameter`.lr", "params.lr"},            {"`parameters`.lr", "params.lr"},
+      {"`tags`.`source name`", "tags.`source name`"}, {"`tag`.team", "tags.team"},
+      {"`attributes`.status", "attributes.status"}, {"`attr`.run_name", "attributes.run_name"},
+      {"`run`.status", "attributes.status"},      {"`datasets`.name", "datasets.name"},
+      {"\"metrics\".loss", "metrics.loss"},       {"max(`metrics`.loss)", "max(metrics.loss)"},
+      {"parameter.lr", "params.lr"},
+  };
+  for (auto& c : cases) {
+    std::string text = c.text;
+    CAPTURE(text);
+    CHECK(key_of(c.text).text() == c.canonical);
+    CHECK(parse_filter(std::string(c.text) + " IS NULL")->key.text() == c.canonical);
+  }
+  CHECK(parse_order("`metrics`.loss DESC").key.text() == "metrics.loss");
+  CHECK(parse_order("`metrics`.loss DESC").desc);
+  // a back-quoted aggregate name is not an aggregate
+  CHECK(parse_error("`min`(metrics.loss) < 1") != "");
+}
+
+TEST_CASE("query parser: a name without a prefix is an attribute, as in MLflow") {
+  CHECK(parsed("run_name = 'baseline'") == "[attributes.run_name = 'baseline']");
+  CHECK(parsed("status = 'FINISHED' AND metrics.loss < 1") ==
+        "(AND [attributes.status = 'FINISHED'] [metrics.loss < #1])");
+  CHECK(parsed("run_id IN ('a', 'b')") == "[attributes.run_id IN 'a','b']");
+  CHECK(parsed("NOT start_time > 5") == "(NOT [attributes.start_time > #5])");
+  CHECK(parsed("end_time IS NULL") == "[attributes.end_time IS NULL]");
+  CHECK(parsed("user_id = 'ada'") == "[attributes.user_id = 'ada']");
+  CHECK(parsed("created > 5") == "[attributes.start_time > #5]");
+  CHECK(parsed("Created > 5") == "[attributes.start_time > #5]");
+  CHECK(parsed("run.created > 5") == "[attributes.start_time > #5]");
+  CHECK(parsed("`Run name` = 'x'") == "[attributes.run_name = 'x']");
+  CHECK(parsed("`Run Name` LIKE 'x%'") == "[attributes.run_name LIKE 'x%']");
+  CHECK(parsed("\"run_name\" = 'x'") == "[attributes.run_name = 'x']");
+  for (const char* a : {"run_id", "run_name", "name", "status", "user", "user_id", "start_time", "end_time", "duration",
+                        "experiment", "exit_code"}) {
+    std::string attr = a;
+    CAPTURE(attr);
+    CHECK(key_of(a).kind == KeyKind::attribute);
+    CHECK(key_of(a).text() == "attributes." + attr);
+  }
+  CHECK(parse_order("run_name DESC").key.text() == "attributes.run_name");
+  // unknown names: the error suggests the prefixes, or the attribute meant
+  auto e = thrown([] { parse_filter("lr = 0.1"); });
+  REQUIRE(e);
+  CHECK(contains(e->what(), "at column 1: unknown attribute 'lr'"));
+  CHECK(contains(e->hint(), "did you mean params.lr, metrics.lr or tags.lr?"));
+  e = thrown([] { parse_filter("stauts = 'x'"); });
+  REQUIRE(e);
+  CHECK(contains(e->hint(), "did you mean 'status'?"));
+  e = thrown([] { parse_filter("`val loss` < 1"); });
+  REQUIRE(e);
+  CHECK(contains(e->hint(), "params.`val loss`"));
+  check_error_at("metrics < 1", 8, "expected '.' after 'metrics'");
+}
+
+TEST_CASE("query parser: nesting is bounded, hostile depth is an error and never a crash") {
+  auto nots = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "NOT ";
+    return s + "metrics.loss < 1";
+  };
+  auto parens = [](int n) { return std::string(n, '(') + "metrics.loss < 1" + std::string(n, ')'); };
+  CHECK(parse_filter(nots(20)));
+  CHECK(parse_filter(parens(20)));
+  CHECK(parse_filter(parens(10) + " AND " + nots(10)));
+  check_error_at(nots(21), 81, "NOT and parentheses nest more than 20 deep");
+  check_error_at(parens(21), 21, "NOT and parentheses nest more than 20 deep");
+  check_error_at("NOT (" + nots(19) + ")", 81, "nest more than 20 deep");
+  for (const auto& hostile : {nots(20000), parens(20000), std::string(100000, '(')}) {
+    auto e = thrown([&] { parse_filter(hostile); });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::usage);
+    CHECK(contains(e->what(), "nest more than 20 deep"));
+    CHECK(std::string(e->what()).size() < 400);   // a window of the text around the column
+  }
+  std::string aggs;
+  for (int i = 0; i < 20000; ++i) aggs += "min(";
+  aggs += "metrics.loss" + std::string(20000, ')') + " < 1";
+  check_error_at("min(max(metrics.loss)) < 1", 1, "max() cannot be nested");
+  auto e = thrown([&] { parse_filter(aggs); });
+  REQUIRE(e);
+  CHECK(contains(e->what(), "cannot be nested"));
 }
 
 TEST_CASE("query parser: parse_key") {
@@ -768,6 +863,40 @@ TEST_CASE("query search_runs: LIKE is case-sensitive, ILIKE is not; escapes in p
   CHECK(opts("params.opt LIKE '%\\\\%'") == Names{"50%"});
   CHECK(opts("params.opt LIKE '5%'") == Names{"50%", "5000"});
   CHECK(opts("params.opt = 'back\\\\slash'") == Names{"back\\slash"});
+}
+
+TEST_CASE("query search_runs: in LIKE a backslash makes only the next %, _ or backslash literal") {
+  TempProject q;
+  int n = 0;
+  for (const char* opt : {"adamw", "adam\\w", "C:\\temp\\data", "C:temp", "50%", "C:\\%x"}) {
+    NewRun spec;
+    spec.name = "r" + std::to_string(++n);
+    spec.params = {{"opt", opt}};
+    create_run(q.db(), spec);
+  }
+  auto opts = [&](const std::string& filter) {
+    SearchSpec s;
+    s.filter = filter;
+    std::vector<std::string> out;
+    for (auto& r : load_runs(q.db(), search_runs(q.db(), s))) out.push_back(r.params.at("opt"));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  // \w is no escape: the backslash is a backslash (it used to match "adamw")
+  CHECK(opts("params.opt LIKE 'adam\\w'") == Names{"adam\\w"});
+  CHECK(opts("params.opt ILIKE 'ADAM\\W'") == Names{"adam\\w"});
+  // a backslash before a letter, then a wildcard (it used to match nothing)
+  CHECK(opts("params.opt LIKE 'C:\\temp%'") == Names{"C:\\temp\\data"});
+  CHECK(opts("params.opt LIKE '%\\data'") == Names{"C:\\temp\\data"});
+  CHECK(opts("params.opt LIKE 'C:\\temp\\data'") == Names{"C:\\temp\\data"});
+  // a backslash at the end is a backslash
+  CHECK(opts("params.opt LIKE 'adam\\\\'").empty());
+  // \% and \_ are literal; in the pattern \\ is one literal backslash (typed \\\\ in a string)
+  CHECK(opts("params.opt LIKE '50\\%'") == Names{"50%"});
+  CHECK(opts("params.opt LIKE 'adam\\_'").empty());
+  CHECK(opts("params.opt LIKE 'C:\\\\\\\\%'") == Names{"C:\\%x", "C:\\temp\\data"});
+  CHECK(opts("params.opt LIKE 'C:\\\\\\\\\\%x'") == Names{"C:\\%x"});
+  CHECK(opts("params.opt LIKE 'C:\\%x'").empty());   // C: then a literal %: no such value
 }
 
 TEST_CASE("query search_runs: attributes: status ignores case, text attributes compare as text") {
