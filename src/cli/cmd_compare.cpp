@@ -1,4 +1,5 @@
 // mlt check (a CI gate), mlt diff (two runs, git-diff style), mlt compare (runs side by side)
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -18,7 +19,7 @@ namespace {
 
 struct CompareOptions {
   std::string filter, run, run_a, run_b;
-  std::vector<std::string> runs;
+  std::vector<std::string> runs, higher, lower;
 };
 
 
@@ -53,13 +54,97 @@ int check(Context& ctx, const CompareOptions& o) {
   return match ? 0 : 1;
 }
 
-// Lower is better for losses and errors, higher for everything else.
-bool lower_is_better(const std::string& key) {
-  std::string k = key;
-  for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* w : {"loss", "error", "err", "mae", "mse", "rmse", "perplexity", "wer", "cer", "latency"})
-    if (k.find(w) != std::string::npos) return true;
-  return false;
+enum class Goal { unknown, lower, higher };
+
+const char* goal_name(Goal g) { return g == Goal::lower ? "lower" : g == Goal::higher ? "higher" : nullptr; }
+
+// The words of a metric key: split at _ . - / and spaces, and where camelCase turns to a new word
+// (valLoss, F1Score, top1Acc, ROCAuc), lower-cased.
+std::vector<std::string> key_words(const std::string& key) {
+  std::vector<std::string> words;
+  std::string w;
+  auto flush = [&] {
+    if (!w.empty()) words.push_back(w);
+    w.clear();
+  };
+  auto is_up = [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; };
+  auto is_low = [](char c) { return std::islower(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    char c = key[i];
+    if (c == '_' || c == '.' || c == '-' || c == '/' || c == ' ' || c == ':') {
+      flush();
+      continue;
+    }
+    if (is_up(c) && i > 0) {
+      char p = key[i - 1];
+      bool next_low = i + 1 < key.size() && is_low(key[i + 1]);
+      if (is_low(p) || std::isdigit(static_cast<unsigned char>(p)) || (is_up(p) && next_low)) flush();
+    }
+    w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  flush();
+  return words;
+}
+
+// Which way a metric improves, from the whole words of its name; the last word with a rule
+// decides (val_acc_loss is a loss). Unknown words decide nothing: no best value is marked.
+Goal goal_from_name(const std::string& key) {
+  static const std::set<std::string> lower = {
+      "loss",  "losses", "error", "errors",  "err",     "wer",      "cer",     "ter",      "mse",     "mae",
+      "rmse",  "mape",   "smape", "rmsle",   "msle",    "nll",      "perplexity", "ppl",   "latency", "time",
+      "duration", "runtime", "seconds", "secs", "ms",   "cost",     "regret",  "fpr",      "fnr",     "eer",
+      "bpc",   "bpd",    "distance", "divergence", "kl", "fid"};
+  static const std::set<std::string> higher = {
+      "acc",    "accuracy", "f1",     "fscore",  "auc",    "auroc",    "auprc",  "roc",     "precision", "prec",
+      "recall", "bleu",     "rouge",  "rouge1",  "rouge2", "rougel",   "meteor", "map",     "ndcg",      "mrr",
+      "iou",    "miou",     "dice",   "r2",      "score",  "reward",   "return", "throughput", "fps",    "psnr",
+      "ssim",   "top1",     "top5",   "kappa",   "mcc",    "tpr",      "specificity", "sensitivity", "hits",
+      "em",     "exact",    "pass@1", "winrate", "sharpe"};
+  auto words = key_words(key);
+  for (auto it = words.rbegin(); it != words.rend(); ++it) {
+    if (lower.count(*it)) return Goal::lower;
+    if (higher.count(*it)) return Goal::higher;
+  }
+  return Goal::unknown;
+}
+
+// A comma-separated list of metric keys (a setting, or one --higher/--lower value); a leading
+// "metrics." is allowed.
+std::vector<std::string> key_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] != ',') continue;
+    std::string k = text.substr(start, i - start);
+    while (!k.empty() && std::isspace(static_cast<unsigned char>(k.front()))) k.erase(0, 1);
+    while (!k.empty() && std::isspace(static_cast<unsigned char>(k.back()))) k.pop_back();
+    if (k.starts_with("metrics.")) k = k.substr(8);
+    if (!k.empty()) out.push_back(k);
+    start = i + 1;
+  }
+  return out;
+}
+
+// The goal of each key named by --higher/--lower (they win) or compare.higher/compare.lower.
+std::map<std::string, Goal> goal_overrides(Context& ctx, const CompareOptions& o) {
+  std::map<std::string, Goal> out;
+  auto put = [&](const std::string& text, Goal g, const std::string& source, bool strict) {
+    for (auto& k : key_list(text)) {
+      auto [it, fresh] = out.emplace(k, g);
+      if (!fresh && it->second != g && strict)
+        throw Error(ExitCode::usage, fmt::format("metric '{}' is given as both higher and lower is better", k),
+                    fmt::format("name it in {} once", source));
+      it->second = g;
+    }
+  };
+  std::map<std::string, Goal> flags;
+  for (auto& t : o.higher) put(t, Goal::higher, "--higher or --lower", true);
+  for (auto& t : o.lower) put(t, Goal::lower, "--higher or --lower", true);
+  flags.swap(out);
+  put(ctx.config().get_string("compare.higher"), Goal::higher, "compare.higher or compare.lower", true);
+  put(ctx.config().get_string("compare.lower"), Goal::lower, "compare.higher or compare.lower", true);
+  for (auto& [k, g] : flags) out[k] = g;
+  return out;
 }
 
 std::map<std::string, std::pair<core::EntryKind, std::string>> artifact_files(Context& ctx, const core::RunRef& r) {
@@ -200,6 +285,7 @@ int diff(Context& ctx, const CompareOptions& o) {
 
 int compare(Context& ctx, const CompareOptions& o) {
   if (o.runs.size() < 2) throw Error(ExitCode::usage, "compare needs at least two runs", "name two or more RUNs");
+  auto overrides = goal_overrides(ctx, o);   // a bad flag or setting is exit 2 before anything else
   std::vector<core::Run> runs;
   for (auto& r : o.runs) runs.push_back(core::load_run(ctx.db(), core::resolve_run(ctx.db(), r)));
   ctx.page();
@@ -209,7 +295,10 @@ int compare(Context& ctx, const CompareOptions& o) {
     std::vector<std::optional<double>> numbers;
     bool differs = false;
     std::optional<std::size_t> best;
+    Goal goal = Goal::unknown;
+    bool metric = false;
   };
+  std::vector<std::string> undecided;   // differing metrics whose direction is unknown
   std::vector<Row> rows;
   auto add = [&](std::string key, auto get) {
     Row row{std::move(key), {}, {}, false, std::nullopt};
@@ -243,11 +332,19 @@ int compare(Context& ctx, const CompareOptions& o) {
       return V{display_number(it->last), std::isnan(it->last) ? std::nullopt : std::optional(it->last)};
     });
     auto& row = rows.back();
-    bool low = lower_is_better(k);
-    for (std::size_t i = 0; i < row.numbers.size(); ++i)
-      if (row.numbers[i] && (!row.best || (low ? *row.numbers[i] < *row.numbers[*row.best]
-                                               : *row.numbers[i] > *row.numbers[*row.best])))
+    row.metric = true;
+    auto ov = overrides.find(k);
+    row.goal = ov != overrides.end() ? ov->second : goal_from_name(k);
+    if (row.goal == Goal::unknown) {
+      if (row.differs) undecided.push_back(k);
+      continue;
+    }
+    bool low = row.goal == Goal::lower;
+    for (std::size_t i = 0; i < row.numbers.size(); ++i) {
+      if (!row.numbers[i] || !std::isfinite(*row.numbers[i])) continue;   // NaN and +-inf are never best
+      if (!row.best || (low ? *row.numbers[i] < *row.numbers[*row.best] : *row.numbers[i] > *row.numbers[*row.best]))
         row.best = i;
+    }
     if (!row.differs) row.best.reset();
   }
   std::stable_partition(rows.begin(), rows.end(), [](const Row& r) { return r.differs; });
@@ -263,6 +360,7 @@ int compare(Context& ctx, const CompareOptions& o) {
       for (auto& v : row.values) x["values"].push_back(v ? Json(*v) : Json(nullptr));
       x["differs"] = row.differs;
       x["best"] = row.best ? Json(*row.best) : Json(nullptr);
+      if (row.metric) x["goal"] = goal_name(row.goal) ? Json(goal_name(row.goal)) : Json(nullptr);
       j["rows"].push_back(std::move(x));
     }
     print_json(j);
@@ -282,6 +380,10 @@ int compare(Context& ctx, const CompareOptions& o) {
     table.push_back(std::move(cells));
   }
   print_table(header, table);
+  if (!undecided.empty())
+    ctx.note(fmt::format("no best marked for {}: whether higher or lower is better is not known from the name; "
+                         "say so with --higher KEY or --lower KEY, or the settings compare.higher and compare.lower",
+                         fmt::join(undecided, ", ")));
   return 0;
 }
 
@@ -301,6 +403,12 @@ void add_compare_commands(CLI::App& root, Context& ctx) {
 
   auto* m = root.add_subcommand("compare", "Show runs side by side, differing rows first, the best metric marked '*'.");
   m->add_option("runs", o->runs, "Two or more runs.")->required()->type_name("RUN");
+  m->add_option("--higher", o->higher, "Higher is better for metric KEY (repeatable, or KEY,KEY).")
+      ->type_name("KEY")
+      ->allow_extra_args(false);
+  m->add_option("--lower", o->lower, "Lower is better for metric KEY (repeatable, or KEY,KEY).")
+      ->type_name("KEY")
+      ->allow_extra_args(false);
   m->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return compare(ctx, *o); }); });
 }
 

@@ -136,6 +136,10 @@ std::string config_text(const std::map<std::string, YAML::Node>& settings, const
 
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys{
+      {"compare.higher", ConfigType::string, "", "MLT_COMPARE_HIGHER",
+       "metrics for which higher is better in 'mlt compare', comma-separated; --higher/--lower win"},
+      {"compare.lower", ConfigType::string, "", "MLT_COMPARE_LOWER",
+       "metrics for which lower is better in 'mlt compare', comma-separated; --higher/--lower win"},
       {"core.color", ConfigType::string, "auto", "MLT_COLOR",
        "colour on a terminal: auto (unless NO_COLOR is set), always or never; --color wins", "auto always never"},
       {"core.experiment", ConfigType::string, "", "MLT_EXPERIMENT",

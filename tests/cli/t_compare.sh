@@ -347,6 +347,7 @@ t "compare two runs: differing rows first, the best metric marked '*'"
 cd "$T/cmp"
 run_mlt compare base cand
 expect_rc 0
+expect_err_contains "no best marked for power: whether higher or lower is better is not known from the name"
 expect_out_eq "KEY               $(sid "$BASE") base  $(sid "$CAND") cand
 status            FINISHED       FAILED
 duration          5.0s           8.0s
@@ -354,13 +355,13 @@ params.lr         0.1            0.01
 params.warmup     -              100
 metrics.acc       0.85           0.9 *
 metrics.loss      0.3            0.2 *
-metrics.power     5 *            -
+metrics.power     5              -
 metrics.val_loss  -              0.41 *
 params.bs         32             32
 metrics.epochs    10             10
 metrics.f1        0.7            0.7"
 
-t "compare three runs: lower is better for losses, higher otherwise; NaN and missing never best; ties go left"
+t "compare three runs: lower is better for losses, higher for accuracies, unknown names unmarked; NaN and missing never best; ties go left"
 cd "$T/cmp"
 run_mlt compare base cand third
 expect_rc 0
@@ -372,7 +373,7 @@ params.warmup     -              100            -
 metrics.acc       0.85           0.9            0.95 *
 metrics.f1        0.7 *          0.7            0.6
 metrics.loss      0.3            0.2 *          nan
-metrics.power     5              -              3 *
+metrics.power     5              -              3
 metrics.val_loss  -              0.41 *         -
 params.bs         32             32             32
 metrics.epochs    10             10             10"
@@ -387,19 +388,20 @@ expect_json '[.rows[].key]' '["status","duration","params.lr","params.warmup","m
 expect_json '.rows[0]' '{"key":"status","values":["RUNNING","FINISHED","FAILED"],"differs":true,"best":null}'
 expect_json '.rows[1].values' '[null,"5.0s","8.0s"]'
 expect_json '.rows[3]' '{"key":"params.warmup","values":[null,null,"100"],"differs":true,"best":null}'
-expect_json '.rows[4]' '{"key":"metrics.acc","values":["0.95","0.85","0.9"],"differs":true,"best":0}'
-expect_json '.rows[5]' '{"key":"metrics.f1","values":["0.6","0.7","0.7"],"differs":true,"best":1}'
-expect_json '.rows[6]' '{"key":"metrics.loss","values":["nan","0.3","0.2"],"differs":true,"best":2}'
-expect_json '.rows[7].best' 0
+expect_json '.rows[4]' '{"key":"metrics.acc","values":["0.95","0.85","0.9"],"differs":true,"best":0,"goal":"higher"}'
+expect_json '.rows[5]' '{"key":"metrics.f1","values":["0.6","0.7","0.7"],"differs":true,"best":1,"goal":"higher"}'
+expect_json '.rows[6]' '{"key":"metrics.loss","values":["nan","0.3","0.2"],"differs":true,"best":2,"goal":"lower"}'
+expect_json '.rows[7]' '{"key":"metrics.power","values":["3","5",null],"differs":true,"best":null,"goal":null}'
 expect_json '.rows[8].best' 2
 expect_json '.rows[9]' '{"key":"params.bs","values":["32","32","32"],"differs":false,"best":null}'
-expect_json '.rows[10]' '{"key":"metrics.epochs","values":["10","10","10"],"differs":false,"best":null}'
+expect_json '.rows[10]' '{"key":"metrics.epochs","values":["10","10","10"],"differs":false,"best":null,"goal":null}'
 
-t "compare: which keys are lower-is-better"
+t "compare: which way is better, from whole words of the key (split at _ . - / and camelCase)"
 new_project dirs
 must_mlt run start -q -n x --no-git >/dev/null
 must_mlt run start -q -n y --no-git >/dev/null
-KEYS="val_loss Train_Loss word_error_rate mse rmse mae perplexity wer cer latency_ms power accuracy f1 auc throughput bleu"
+KEYS="val_loss Train_Loss word_error_rate mse rmse mae perplexity wer cer latency_ms power accuracy f1 auc throughput bleu
+  valLoss F1Score top1Acc train/acc eval.rouge-l inference-time tower answer lossless errorbar mapping acc_loss"
 for k in $KEYS; do
   must_mlt log metric --run x --step 0 --time 1 "$k=1" >/dev/null
   must_mlt log metric --run y --step 0 --time 1 "$k=2" >/dev/null
@@ -407,7 +409,61 @@ done
 run_mlt --json compare x y
 expect_rc 0
 expect_json '[.rows[] | select(.key | startswith("metrics.")) | "\(.key[8:])=\(.best)"] | join(" ")' \
-  "Train_Loss=0 accuracy=1 auc=1 bleu=1 cer=0 f1=1 latency_ms=0 mae=0 mse=0 perplexity=0 power=0 rmse=0 throughput=1 val_loss=0 wer=0 word_error_rate=0"
+  "F1Score=1 Train_Loss=0 acc_loss=0 accuracy=1 answer=null auc=1 bleu=1 cer=0 errorbar=null eval.rouge-l=1 f1=1 inference-time=0 latency_ms=0 lossless=null mae=0 mapping=null mse=0 perplexity=0 power=null rmse=0 throughput=1 top1Acc=1 tower=null train/acc=1 valLoss=0 val_loss=0 wer=0 word_error_rate=0"
+expect_json '[.rows[] | select(.key == "metrics.power" or .key == "metrics.valLoss" or .key == "metrics.top1Acc") | .goal]' '[null,"higher","lower"]'
+run_mlt compare x y
+expect_rc 0
+expect_err_contains "no best marked for answer, errorbar, lossless, mapping, power, tower:"
+run_mlt -q compare x y
+expect_rc 0
+expect_err_empty
+
+t "compare: NaN and +-inf are never best"
+new_project infs
+must_mlt run start -q -n a --no-git >/dev/null
+must_mlt run start -q -n b --no-git >/dev/null
+must_mlt run start -q -n c --no-git >/dev/null
+must_mlt log metric --run a --step 0 --time 1 loss=-inf acc=inf >/dev/null
+must_mlt log metric --run b --step 0 --time 1 loss=0.5 acc=0.7 >/dev/null
+must_mlt log metric --run c --step 0 --time 1 loss=nan acc=0.6 >/dev/null
+run_mlt --json compare a b c
+expect_rc 0
+expect_json '[.rows[] | select(.key | startswith("metrics.")) | "\(.key[8:])=\(.best)"] | join(" ")' "acc=1 loss=1"
+must_mlt log metric --run b --step 1 --time 2 loss=inf acc=-inf >/dev/null
+run_mlt --json compare a b c
+expect_rc 0
+expect_json '[.rows[] | select(.key | startswith("metrics.")) | "\(.key[8:])=\(.best)"] | join(" ")' "acc=2 loss=null"
+
+t "compare --higher and --lower: per metric, repeatable or comma-separated; they win over the name"
+cd "$T/dirs"
+run_mlt --json compare x y --higher power --lower accuracy,metrics.tower --lower val_loss --higher f1
+expect_rc 0
+expect_json '[.rows[] | select(.key == "metrics.power" or .key == "metrics.accuracy" or .key == "metrics.tower" or .key == "metrics.val_loss" or .key == "metrics.f1") | "\(.key[8:])=\(.best)/\(.goal)"] | join(" ")' \
+  "accuracy=0/lower f1=1/higher power=1/higher tower=0/lower val_loss=0/lower"
+run_mlt compare x y --higher power --lower power
+expect_rc 2
+expect_out_empty
+expect_err_contains "metric 'power' is given as both higher and lower is better"
+
+t "compare: the settings compare.higher and compare.lower; flags win over them"
+cd "$T/dirs"
+must_mlt config set compare.lower "power, tower" >/dev/null
+must_mlt config set compare.higher accuracy >/dev/null
+run_mlt --json compare x y
+expect_rc 0
+expect_json '[.rows[] | select(.key == "metrics.power" or .key == "metrics.tower" or .key == "metrics.accuracy") | "\(.key[8:])=\(.best)"] | join(" ")' \
+  "accuracy=1 power=0 tower=0"
+run_mlt --json compare x y --higher power
+expect_rc 0
+expect_json '[.rows[] | select(.key == "metrics.power") | .best]' '[1]'
+MLT_COMPARE_HIGHER=tower run_mlt --json compare x y
+expect_rc 2
+expect_err_contains "metric 'tower' is given as both higher and lower is better"
+must_mlt config unset compare.lower >/dev/null
+MLT_COMPARE_HIGHER=tower run_mlt --json compare x y
+expect_rc 0
+expect_json '[.rows[] | select(.key == "metrics.tower") | .best]' '[1]'
+must_mlt config unset compare.higher >/dev/null
 
 t "compare --color always: the best value in bold green"
 cd "$T/cmp"

@@ -17,8 +17,8 @@ unset PAGER LESS LV MANPAGER MANPATH MANWIDTH MANOPT 2>/dev/null
 
 UDIR="$XDG_CONFIG_HOME/mlt"
 UFILE="$UDIR/config.yaml"
-KEYS="core.color core.experiment core.lock_timeout core.pager data.tag_prefix gc.grace registry.git_tags run.metrics_prefix"
-VALID_KEYS="valid keys: core.color, core.experiment, core.lock_timeout, core.pager, data.tag_prefix, gc.grace, registry.git_tags, run.metrics_prefix"
+KEYS="compare.higher compare.lower core.color core.experiment core.lock_timeout core.pager data.tag_prefix gc.grace registry.git_tags run.metrics_prefix"
+VALID_KEYS="valid keys: compare.higher, compare.lower, core.color, core.experiment, core.lock_timeout, core.pager, data.tag_prefix, gc.grace, registry.git_tags, run.metrics_prefix"
 ESC=$'\033'
 TAB=$'\t'
 
@@ -87,7 +87,9 @@ mkdir -p "$T/outside"
 cd "$T/outside"
 run_mlt config list
 expect_rc 0
-expect_out_eq "core.color=auto
+expect_out_eq "compare.higher=
+compare.lower=
+core.color=auto
 core.experiment=
 core.lock_timeout=60
 core.pager=
@@ -98,8 +100,8 @@ run.metrics_prefix=mlt:"
 expect_err_empty
 run_mlt config list --show-origin
 expect_rc 0
-expect_out_lines 8
-expect_eq "lines whose origin is default" 8 "$(printf '%s\n' "$out" | grep -c "^default$TAB")"
+expect_out_lines 10
+expect_eq "lines whose origin is default" 10 "$(printf '%s\n' "$out" | grep -c "^default$TAB")"
 expect_line "default${TAB}gc.grace=14d"
 
 begin "config list --show-origin: default, the user file's path, the project file's path, env MLT_X"
@@ -118,7 +120,9 @@ cd "$T/layers/sub/dir"
 MLT_DATA_TAG_PREFIX=ds/ MLT_LOCK_TIMEOUT=7 run_mlt config list --show-origin
 expect_rc 0
 expect_err_empty
-expect_out_eq "default${TAB}core.color=auto
+expect_out_eq "default${TAB}compare.higher=
+default${TAB}compare.lower=
+default${TAB}core.color=auto
 default${TAB}core.experiment=
 env MLT_LOCK_TIMEOUT${TAB}core.lock_timeout=7
 $UFILE${TAB}core.pager=less -S
