@@ -61,6 +61,7 @@ constexpr Rule rules[] = {
     {"metrics", "keys", Arg::metric_key},
     {"plot", "--metric", Arg::metric_key},
     {"plot", "--x", Arg::choices, "step time"},
+    {"plot", "--smooth", Arg::none},
     {"artifact *", "path", Arg::artifact_path},
     {"model save", "--flavor", Arg::choices, "sklearn pytorch onnx xgboost lightgbm tensorflow generic"},
     {"registry create", "name", Arg::none},
