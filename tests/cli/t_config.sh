@@ -180,7 +180,7 @@ expect_json_valid
 expect_json '[.settings[].key] | join(" ")' "$KEYS"
 expect_json '[.settings[] | keys | sort | join(",")] | unique' '["default,env,help,key,origin,type,value"]'
 expect_json '[.settings[] | select((.help | length) == 0 or (.env | startswith("MLT_") | not))] | length' 0
-expect_json '[.settings[] | [.key, .type, .default, .env]]' '[["core.color","string","auto","MLT_COLOR"],["core.experiment","string","","MLT_EXPERIMENT"],["core.lock_timeout","seconds","60","MLT_LOCK_TIMEOUT"],["core.pager","string","","MLT_PAGER"],["data.tag_prefix","string","data/","MLT_DATA_TAG_PREFIX"],["gc.grace","duration","14d","MLT_GC_GRACE"],["registry.git_tags","boolean","false","MLT_REGISTRY_GIT_TAGS"],["run.metrics_prefix","string","mlt:","MLT_METRICS_PREFIX"]]'
+expect_json '[.settings[] | [.key, .type, .default, .env]]' '[["compare.higher","string","","MLT_COMPARE_HIGHER"],["compare.lower","string","","MLT_COMPARE_LOWER"],["core.color","string","auto","MLT_COLOR"],["core.experiment","string","","MLT_EXPERIMENT"],["core.lock_timeout","seconds","60","MLT_LOCK_TIMEOUT"],["core.pager","string","","MLT_PAGER"],["data.tag_prefix","string","data/","MLT_DATA_TAG_PREFIX"],["gc.grace","duration","14d","MLT_GC_GRACE"],["registry.git_tags","boolean","false","MLT_REGISTRY_GIT_TAGS"],["run.metrics_prefix","string","mlt:","MLT_METRICS_PREFIX"]]'
 expect_json '.settings[] | select(.key == "gc.grace") | [.value, .origin]' "[\"3d\",\"$T/jlist/.mlt/config.yaml\"]"
 expect_json '.settings[] | select(.key == "registry.git_tags") | [.value, .origin]' '["true","env MLT_REGISTRY_GIT_TAGS"]'
 expect_json '.settings[] | select(.key == "core.color") | [.value, .origin]' '["auto","default"]'
