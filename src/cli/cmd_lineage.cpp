@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "core/lineage.hpp"
+#include "core/runs.hpp"
 
 namespace mlt::cli {
 namespace {
@@ -18,7 +19,9 @@ int lineage(Context& ctx, const LineageOptions& o) {
   if (o.format != "tree" && o.format != "json" && o.format != "dot")
     throw Error(ExitCode::usage, fmt::format("unknown format '{}'", o.format), "use tree, json or dot");
   std::string format = ctx.global.json ? "json" : o.format;
-  auto g = core::lineage(ctx.project(), o.ref);
+  // '@' and '@~N' name runs; core::lineage reads any other text with '@' as a data version
+  std::string ref = core::relative_run_offset(o.ref) ? core::resolve_run(ctx.db(), o.ref).uuid : o.ref;
+  auto g = core::lineage(ctx.project(), ref);
   ctx.page();
   if (format == "json") {
     Json j;
@@ -49,7 +52,7 @@ void add_lineage_commands(CLI::App& root, Context& ctx) {
   auto* l = root.add_subcommand("lineage",
                                 "Show what a model, data version or run came from (data, code, runs) and what came of it "
                                 "(runs, models, registry versions, deployments).");
-  l->add_option("ref", o->ref, "models:/NAME/..., runs:/RUN/PATH, NAME@vN (a data version) or RUN.")
+  l->add_option("ref", o->ref, "models:/NAME/..., runs:/RUN/PATH, NAME@vN (a data version) or RUN (also @ and @~N).")
       ->required()
       ->type_name("URI|REF|RUN");
   l->add_option("--format", o->format, "tree (default), json or dot (Graphviz: mlt lineage X --format dot | dot -Tsvg).")

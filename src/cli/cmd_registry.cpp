@@ -153,12 +153,20 @@ int registry_register(Context& ctx, const RegistryOptions& o) {
   core::Registry reg(ctx.db());
   auto r = reg.register_version(o.name, *pkg.run, pkg.path, pkg.entry->digest, o.description, tags);
   if (r.created_model) ctx.note(fmt::format("mlt: created registered model '{}'", o.name));
+  if (r.same_as)
+    ctx.warn(fmt::format("version {} of '{}' is identical to version {} ({})", r.version.version, o.name, *r.same_as,
+                         r.version.tree.str().substr(0, 19)));
   if (git_tags_wanted(ctx, o))
     mirror_tag(ctx, r.version, fmt::format("{}@v{}.0.0", o.name, r.version.version),
                fmt::format("mlt registry: {} version {}\n\nmodel: {}\nsource: {}\ndigest: {}\n", o.name, r.version.version,
                            r.version.uri(), r.version.source(), r.version.tree.str()));
-  if (ctx.global.json) print_json(version_json(r.version));
-  else std::printf("%lld\n", static_cast<long long>(r.version.version));
+  if (ctx.global.json) {
+    Json j = version_json(r.version);
+    j["duplicate_of"] = r.same_as ? Json(*r.same_as) : Json(nullptr);
+    print_json(j);
+  } else {
+    std::printf("%lld\n", static_cast<long long>(r.version.version));
+  }
   return 0;
 }
 

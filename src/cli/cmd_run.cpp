@@ -36,6 +36,7 @@ core::NewRun new_run_spec(Context& ctx, const RunOptions& o, std::string* git_di
   spec.user = core::current_user();
   for (auto& p : o.params) spec.params.push_back(core::parse_kv(p, "param"));
   for (auto& t : o.tags) spec.tags.push_back(core::parse_kv(t, "tag"));
+  for (auto& [k, v] : spec.tags) core::check_user_tag(k);
   if (spec.parent.empty())
     if (const char* outer = std::getenv("MLT_RUN_ID"); outer && *outer) {
       // Started inside another run that is still going (a sweep script under 'mlt run'): nest

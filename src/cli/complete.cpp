@@ -260,6 +260,11 @@ class Completer {
 
   void runs(const std::string& cur, bool deleted) {
     const char* lifecycle = deleted ? "deleted" : "active";
+    // relative references (see mlt(1)), once '@' is typed
+    if (!deleted && cur.starts_with("@") && std::string_view("@~1").starts_with(cur) && project()) {
+      if (cur.size() <= 1) add("@", "the newest run");
+      add("@~1", "the run before the newest");
+    }
     if (cur.empty()) {
       query(fmt::format("SELECT r.name, substr(r.uuid, 1, 8) || '  ' || e.name || '  ' || r.status FROM runs r "
                         "JOIN experiments e ON e.id = r.experiment_id WHERE r.lifecycle = '{}' "

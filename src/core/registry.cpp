@@ -198,6 +198,12 @@ Registry::Registered Registry::register_version(const std::string& name, const R
       event(model_id, std::nullopt, "restore", std::nullopt, std::nullopt, std::nullopt);
     }
   }
+  {  // the same package registered before: allowed (as in MLflow), and said
+    store::Stmt same(db_,
+                     "SELECT max(version) FROM model_versions WHERE model_id = ?1 AND tree = ?2 AND deleted_ms IS NULL");
+    same.bind(1, model_id).bind(2, tree.hex());
+    if (same.step() && !same.is_null(0)) out.same_as = same.int64(0);
+  }
   store::Stmt next(db_, "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model_id = ?1");
   next.bind(1, model_id);
   next.step();

@@ -77,8 +77,10 @@ class Registry {
   struct Registered {
     ModelVersion version;
     bool created_model = false;
+    std::optional<std::int64_t> same_as;   // the newest other version with the same package digest
   };
-  // Adds the next version of NAME (created when missing) for a package of `run` at `path`.
+  // Adds the next version of NAME (created when missing) for a package of `run` at `path`, also
+  // when an earlier version holds the same package (`same_as` then names it).
   Registered register_version(const std::string& name, const RunRef& run, const std::string& path,
                               const store::Digest& tree, const std::string& description,
                               const std::vector<std::pair<std::string, std::string>>& tags);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <limits>
 #include <cstdlib>
 #include <cmath>
 #include <cstring>
@@ -141,9 +143,18 @@ void check_run_name(const std::string& name) {
   if (name.size() > max_key_bytes)
     throw Error(ExitCode::usage, fmt::format("run name is {} bytes long, the limit is {}", name.size(), max_key_bytes));
   if (!valid_utf8(name)) throw Error(ExitCode::usage, "run name is not valid UTF-8");
+  if (name.front() == '@')
+    throw Error(ExitCode::usage, fmt::format("run name '{}' starts with '@'", name),
+                "'@' and '@~N' name the newest runs; choose a name that starts otherwise");
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7f)
       throw Error(ExitCode::usage, fmt::format("run name '{}' contains a control character", name));
+}
+
+void check_user_tag(const std::string& key) {
+  if (key.starts_with("mlt."))
+    throw Error(ExitCode::usage, fmt::format("tag '{}' is reserved: mlt sets the 'mlt.' tags itself", key),
+                key == "mlt.note" ? "set a note with 'mlt run note RUN TEXT'" : "choose a key outside 'mlt.'");
 }
 
 CreatedRun create_run(store::Db& db, const NewRun& spec) {
@@ -185,8 +196,47 @@ CreatedRun create_run(store::Db& db, const NewRun& spec) {
   return out;
 }
 
+std::optional<std::uint64_t> relative_run_offset(std::string_view ref) {
+  if (ref == "@") return 0;
+  if (!ref.starts_with("@~")) return std::nullopt;
+  auto digits = ref.substr(2);
+  if (digits.empty()) return 1;   // '@~' is '@~1', as 'HEAD~' is 'HEAD~1' in git
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::numeric_limits<std::uint64_t>::max();
+  return n;
+}
+
+namespace {
+
+// '@' and '@~N': the first and the (N+1)th line of a plain 'mlt runs', i.e. among the runs that
+// are not deleted, of every experiment, newest start first (the later created on a tie).
+RunRef resolve_relative(store::Db& db, const std::string& ref, std::uint64_t offset) {
+  store::Stmt count(db, "SELECT count(*) FROM runs WHERE lifecycle = 'active'");
+  count.step();
+  auto n = static_cast<std::uint64_t>(count.int64(0));
+  if (n == 0)
+    throw Error(ExitCode::not_found, fmt::format("no run matches '{}': there are no runs yet", ref),
+                "start one with 'mlt run -- CMD' or 'mlt run start'");
+  if (offset >= n)
+    throw Error(ExitCode::not_found,
+                fmt::format("no run matches '{}': there {} only {} run{} ('@' to '@~{}')", ref, n == 1 ? "is" : "are", n,
+                            n == 1 ? "" : "s", n - 1),
+                "'@~N' counts back from the newest run, as 'mlt runs' lists them");
+  store::Stmt q(db,
+                "SELECT id, uuid, name, lifecycle, status FROM runs WHERE lifecycle = 'active' "
+                "ORDER BY start_ms DESC, id DESC LIMIT 1 OFFSET ?1");
+  q.bind(1, static_cast<std::int64_t>(offset));
+  if (!q.step()) throw Error(ExitCode::not_found, fmt::format("no run matches '{}'", ref), "see 'mlt runs'");
+  return RunRef{q.int64(0), q.text(1), q.text(2), q.text(3) == "deleted", q.text(4)};
+}
+
+}  // namespace
+
 RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted) {
   if (ref.empty()) throw Error(ExitCode::usage, "empty run reference", "give a run id, an id prefix or a run name");
+  if (auto offset = relative_run_offset(ref)) return resolve_relative(db, ref, *offset);
   std::vector<RunRef> found;
   auto collect = [&](store::Stmt& q) {
     while (q.step()) {
@@ -212,6 +262,9 @@ RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted) {
   }
   if (!allow_deleted)
     found.erase(std::remove_if(found.begin(), found.end(), [](const RunRef& r) { return r.deleted; }), found.end());
+  if (found.empty() && ref.front() == '@')   // a name cannot start with '@' (check_run_name)
+    throw Error(ExitCode::usage, fmt::format("'{}' is not a run reference", ref),
+                "'@' is the newest run and '@~N' the Nth before it, e.g. 'mlt diff @~1 @'");
   if (found.empty())
     throw Error(ExitCode::not_found, fmt::format("no run matches '{}'", ref), "see 'mlt runs'");
   if (found.size() > 1) {

@@ -76,9 +76,14 @@ std::string generate_run_name();     // adjective-noun
 
 CreatedRun create_run(store::Db& db, const NewRun& spec);
 
-// RUN as users type it. Exit 4 when nothing matches, 2 for an ambiguous reference (listing the
-// candidates), 2 for an empty one. `allow_deleted` finds deleted runs too (for restore and show).
+// RUN as users type it: a full id, a unique id prefix of 4+ hex digits, a name, or '@' (the
+// newest run) and '@~N' (the Nth before it), counted as 'mlt runs' lists runs: not deleted,
+// every experiment, newest start first. Exit 4 when nothing matches (also '@~N' past the oldest
+// run), 2 for an ambiguous reference (listing the candidates), 2 for an empty one.
+// `allow_deleted` finds deleted runs too (for restore and show); '@~N' never counts them.
 RunRef resolve_run(store::Db& db, const std::string& ref, bool allow_deleted = true);
+// N for '@~N' (0 for '@', 1 for '@~'; UINT64_MAX when N does not fit), nullopt for other text.
+std::optional<std::uint64_t> relative_run_offset(std::string_view ref);
 // RUN if given, else $MLT_RUN_ID; exit 2 when neither (a deleted run is found too).
 RunRef resolve_run_or_env(store::Db& db, const std::string& ref);
 // The run that logging commands write to: as above, and it must not be deleted (exit 5).
@@ -108,5 +113,8 @@ void log_params(store::Db& db, const RunRef& run, const std::vector<KeyValue>& p
 void log_tags(store::Db& db, const RunRef& run, const std::vector<KeyValue>& tags);
 
 void check_run_name(const std::string& name);
+// Tags whose key starts with 'mlt.' are mlt's own (host, command, git state, note): a user may
+// not set or overwrite one (exit 2). Called where a user's tags come in.
+void check_user_tag(const std::string& key);
 
 }  // namespace mlt::core

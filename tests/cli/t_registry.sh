@@ -999,6 +999,21 @@ expect_json '[.description, .versions]' '["back again",[]]'
 run_mlt registry register "$SK_URI" rmv
 expect_out_eq "6"
 
+t "register: a package identical to an earlier version is registered with a warning; --json duplicate_of"
+run_mlt --json registry register "$SK_URI" dup
+expect_rc 0
+expect_json .duplicate_of null
+expect_err_not_contains "identical"
+run_mlt --json registry register "$PF_URI" dup
+expect_json .duplicate_of null
+run_mlt registry register "$SK_URI" dup
+expect_rc 0
+expect_out_eq "3"
+expect_err_contains "mlt: warning: version 3 of 'dup' is identical to version 1 (sha256:"
+run_mlt --json registry register "$SK_URI" dup
+expect_rc 0
+expect_json '[.version, .duplicate_of]' '[4,3]'
+
 t "outside a project: registry commands exit 3"
 mkdir -p "$T/noproj"
 cd "$T/noproj"

@@ -271,6 +271,52 @@ TEST_CASE("resolve_run and deleted runs") {
   CHECK(contains(e->what(), "(deleted)"));
 }
 
+TEST_CASE("resolve_run: @ and @~N count back from the newest run that is not deleted") {
+  TempProject p;
+  CHECK(thrown([&] { resolve_run(p.db(), "@"); })->code() == ExitCode::not_found);
+  RunRef a, b, c;
+  {
+    ScopedEnv clock("MLT_NOW_MS", "1700000001000");
+    a = make_run(p.db(), "a");
+  }
+  {
+    ScopedEnv clock("MLT_NOW_MS", "1700000003000");
+    c = make_run(p.db(), "c", "other");
+  }
+  {
+    ScopedEnv clock("MLT_NOW_MS", "1700000002000");   // created after c, started before it
+    b = make_run(p.db(), "b");
+  }
+  CHECK(resolve_run(p.db(), "@").id == c.id);
+  CHECK(resolve_run(p.db(), "@~0").id == c.id);
+  CHECK(resolve_run(p.db(), "@~").id == b.id);
+  CHECK(resolve_run(p.db(), "@~1").id == b.id);
+  CHECK(resolve_run(p.db(), "@~2").id == a.id);
+  auto e = thrown([&] { resolve_run(p.db(), "@~3"); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::not_found);
+  CHECK(contains(e->what(), "only 3 runs"));
+  CHECK(thrown([&] { resolve_run(p.db(), "@~18446744073709551616"); })->code() == ExitCode::not_found);
+  CHECK(thrown([&] { resolve_run(p.db(), "@~-1"); })->code() == ExitCode::usage);
+  CHECK(set_run_deleted(p.db(), c, true));
+  CHECK(resolve_run(p.db(), "@").id == b.id);
+  CHECK(relative_run_offset("@x") == std::nullopt);
+  CHECK(relative_run_offset("a@") == std::nullopt);
+  CHECK(relative_run_offset("@~12") == 12u);
+}
+
+TEST_CASE("run names cannot start with @; mlt.* tags are refused as a user's") {
+  TempProject p;
+  NewRun spec;
+  spec.name = "@x";
+  CHECK(thrown([&] { create_run(p.db(), spec); })->code() == ExitCode::usage);
+  auto r = make_run(p.db(), "plain");
+  CHECK(thrown([&] { rename_run(p.db(), r, "@~1"); })->code() == ExitCode::usage);
+  CHECK(thrown([&] { check_user_tag("mlt.git.commit"); })->code() == ExitCode::usage);
+  CHECK_FALSE(thrown([&] { check_user_tag("mltx"); }));
+  CHECK_FALSE(thrown([&] { check_user_tag("team.mlt.x"); }));
+}
+
 TEST_CASE("params are immutable; tags may change") {
   TempProject p;
   NewRun spec;
