@@ -86,9 +86,32 @@ int artifact_ls(Context& ctx, const ArtifactOptions& o) {
   return 0;
 }
 
+// A file (or a link's target path) on stdout, verified as it streams.
+void write_entry_to_stdout(Context& ctx, const core::TreeEntry& e) {
+  if (e.kind == core::EntryKind::link) {
+    std::string t = ctx.project().objects().read(e.digest);
+    std::fwrite(t.data(), 1, t.size(), stdout);
+    std::fputc('\n', stdout);
+    return;
+  }
+  ctx.project().objects().read_file(e.digest, [](const std::uint8_t* p, std::size_t n) {
+    if (std::fwrite(p, 1, n, stdout) != n) throw Error(ExitCode::failure, "cannot write to stdout");
+  });
+}
+
 int artifact_get(Context& ctx, const ArtifactOptions& o) {
   auto [run, path] = target(ctx, o);
   auto e = core::artifact_entry(ctx.project(), run, path);
+  if (o.out == "-") {   // a single file on standard output, as 'mlt artifact cat' prints it
+    if (e.kind == core::EntryKind::dir)
+      throw Error(ExitCode::usage, fmt::format("'{}' is a directory; '-o -' writes a single file", path),
+                  "give a directory with -o DIR, or name one file of it");
+    if (ctx.global.json)
+      throw Error(ExitCode::usage, "'-o -' writes the file on standard output, where --json would go",
+                  "use one of them");
+    write_entry_to_stdout(ctx, e);
+    return 0;
+  }
   std::filesystem::path dest = o.out.empty() ? std::filesystem::path(e.name) : std::filesystem::path(o.out);
   // `-o DIR/` or an existing directory for a file: put the file inside it, like cp
   std::error_code ec;
@@ -120,15 +143,7 @@ int artifact_cat(Context& ctx, const ArtifactOptions& o) {
   auto e = core::artifact_entry(ctx.project(), run, path);
   if (e.kind == core::EntryKind::dir)
     throw Error(ExitCode::usage, fmt::format("'{}' is a directory", path), "use 'mlt artifact ls' or 'get'");
-  if (e.kind == core::EntryKind::link) {
-    std::string t = ctx.project().objects().read(e.digest);
-    std::fwrite(t.data(), 1, t.size(), stdout);
-    std::fputc('\n', stdout);
-    return 0;
-  }
-  ctx.project().objects().read_file(e.digest, [](const std::uint8_t* p, std::size_t n) {
-    if (std::fwrite(p, 1, n, stdout) != n) throw Error(ExitCode::failure, "cannot write to stdout");
-  });
+  write_entry_to_stdout(ctx, e);
   return 0;
 }
 
@@ -149,8 +164,9 @@ void add_artifact_commands(CLI::App& root, Context& ctx) {
   auto* g = grp->add_subcommand("get", "Write artifact PATH of RUN (file or directory) to DEST, verified.");
   g->add_option("run", o->run, run_help)->required()->type_name("RUN");
   g->add_option("path", o->path, "The artifact to fetch.")->type_name("PATH");
-  g->add_option("-o,--output", o->out, "Where to write it (default: its name, here).")->type_name("DEST");
-  g->add_flag("-f,--force", o->force, "Replace existing files at the destination.");
+  g->add_option("-o,--output", o->out, "Where to write it (default: its name, here; '-' for standard output, a file only).")->type_name("DEST");
+  g->add_flag("--force", o->force, "Replace existing files at the destination.");
+  ctx.deprecate(g->add_flag("-f", o->force)->group(""), "--force");
   g->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return artifact_get(ctx, *o); }); });
 
   auto* c = grp->add_subcommand("cat", "Print artifact file PATH of RUN on stdout, verified as it streams.");

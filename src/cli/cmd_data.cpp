@@ -1,4 +1,5 @@
 // mlt data add|ls|show|diff|checkout|status: versioned datasets tied to git commits
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -194,15 +195,26 @@ int data_diff(Context& ctx, const DataOptions& o) {
     j["to"] = version_json(b);
     j["changes"] = changes_json(changes);
     print_json(j);
-    return 0;
+    return changes.empty() ? 0 : 1;   // like diff(1): 1 when they differ
   }
   if (changes.empty()) ctx.note(fmt::format("{} and {} hold the same content", a.ref(), b.ref()));
   print_changes(changes);
-  return 0;
+  return changes.empty() ? 0 : 1;
 }
 
 int data_checkout(Context& ctx, const DataOptions& o) {
   auto v = core::resolve_data_ref(ctx.db(), o.ref);
+  if (o.out == "-") {   // a version that is one file, on standard output
+    if (v.is_dir)
+      throw Error(ExitCode::usage, fmt::format("{} is a directory; '-o -' writes a single file", v.ref()),
+                  "check it out into a directory with -o DIR");
+    if (ctx.global.json)
+      throw Error(ExitCode::usage, "'-o -' writes the file on standard output, where --json would go", "use one of them");
+    ctx.project().objects().read_file(v.digest, [](const std::uint8_t* p, std::size_t n) {
+      if (std::fwrite(p, 1, n, stdout) != n) throw Error(ExitCode::failure, "cannot write to stdout");
+    });
+    return 0;
+  }
   Progress progress(ctx, "checkout", static_cast<std::uint64_t>(v.bytes));
   auto r = core::checkout_data(ctx.project(), v, o.out, o.force, progress.counter());
   std::string dest = o.out.empty() ? (v.source.empty() ? "." : v.source) : o.out;
@@ -227,6 +239,8 @@ int data_checkout(Context& ctx, const DataOptions& o) {
 
 int data_status(Context& ctx, const DataOptions& o) {
   auto all = core::data_status(ctx.project(), o.name);
+  // like diff(1): 1 when a working copy is missing or differs from its latest version
+  int rc = std::any_of(all.begin(), all.end(), [](auto& s) { return s.missing || !s.changes.empty(); }) ? 1 : 0;
   if (ctx.global.json) {
     Json j;
     j["datasets"] = Json::array();
@@ -241,7 +255,7 @@ int data_status(Context& ctx, const DataOptions& o) {
       j["datasets"].push_back(std::move(x));
     }
     print_json(j);
-    return 0;
+    return rc;
   }
   if (all.empty()) ctx.note("no data versions yet (add one with 'mlt data add PATH')");
   for (auto& s : all) {
@@ -253,7 +267,7 @@ int data_status(Context& ctx, const DataOptions& o) {
       print_changes(s.changes);
     }
   }
-  return 0;
+  return rc;
 }
 
 }  // namespace
@@ -291,8 +305,9 @@ void add_data_commands(CLI::App& root, Context& ctx) {
 
   auto* c = grp->add_subcommand("checkout", "Restore a data version at its path (or DIR), every byte verified.");
   c->add_option("ref", o->ref, ref_help)->required()->type_name("REF");
-  c->add_option("-o,--output", o->out, "Where to write it (default: the path it was added from).")->type_name("DIR");
-  c->add_flag("-f,--force", o->force, "Replace files that differ from the version.");
+  c->add_option("-o,--output", o->out, "Where to write it (default: the path it was added from; '-' for standard output, a file only).")->type_name("DIR");
+  c->add_flag("--force", o->force, "Replace files that differ from the version.");
+  ctx.deprecate(c->add_flag("-f", o->force)->group(""), "--force");
   act(c, data_checkout);
 
   auto* st = grp->add_subcommand("status", "Compare the working copy of each dataset (or NAME) with its latest version.");

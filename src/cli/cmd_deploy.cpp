@@ -59,9 +59,21 @@ void print_files(const core::Rendered& r) {
   }
 }
 
+// '-o -' is standard output where one stream is written (render), never a directory.
+void check_output(const DeployOptions& o, bool stdout_allowed) {
+  if (o.out != "-") return;
+  if (!stdout_allowed)
+    throw Error(ExitCode::usage, "'-o -' (standard output) cannot hold a directory of manifests",
+                "give a directory with -o DIR; 'mlt deploy render' prints manifests without -o");
+  if (o.target == "docker")
+    throw Error(ExitCode::usage, "the docker target writes a build context (Dockerfile and the model), not a stream",
+                "pass -o DIR, then: docker build DIR");
+}
+
 int deploy_render(Context& ctx, const DeployOptions& o) {
+  check_output(o, true);
   auto r = core::render_deploy(ctx.project(), o.uri, o.target, settings_of(o));
-  if (o.out.empty()) {
+  if (o.out.empty() || o.out == "-") {
     if (o.target == "docker")
       throw Error(ExitCode::usage, "the docker target writes a build context (Dockerfile and the model)",
                   "pass -o DIR, then: docker build DIR");
@@ -108,6 +120,7 @@ void finish_create(Context& ctx, const DeployOptions& o, const core::Rendered& r
 
 int deploy_create(Context& ctx, const DeployOptions& o) {
   core::check_env_name(o.env);
+  check_output(o, false);
   auto r = core::render_deploy(ctx.project(), o.uri, o.target, settings_of(o));
   if (!o.out.empty()) core::check_rendered(r, o.out, o.force);   // a conflict records nothing
   auto d = core::record_deployment(ctx.project(), o.env, r, "create", std::nullopt);
@@ -116,6 +129,7 @@ int deploy_create(Context& ctx, const DeployOptions& o) {
 }
 
 int deploy_rollback(Context& ctx, const DeployOptions& o) {
+  check_output(o, false);
   auto history = core::deployment_history(ctx.db(), o.env);
   std::optional<core::Deployment> to;
   if (o.to) {
@@ -281,8 +295,9 @@ void add_deploy_commands(CLI::App& root, Context& ctx) {
   auto common = [&](CLI::App* s) {
     s->add_option("--target", o->target, "docker, kubernetes, kserve, seldon or compose.")->required()->type_name("TARGET");
     s->add_option("--set", o->settings, set_help)->type_name("K=V");
-    s->add_option("-o,--output", o->out, "Write the files to DIR (render: default standard output).")->type_name("DIR");
-    s->add_flag("-f,--force", o->force, "Replace files in DIR that differ.");
+    s->add_option("-o,--output", o->out, "Write the files to DIR (render: default, or '-', standard output).")->type_name("DIR");
+    s->add_flag("--force", o->force, "Replace files in DIR that differ.");
+    ctx.deprecate(s->add_flag("-f", o->force)->group(""), "--force");
   };
 
   auto* r = grp->add_subcommand("render", "Render manifests for a model (verified first) without recording anything.");
@@ -308,7 +323,8 @@ void add_deploy_commands(CLI::App& root, Context& ctx) {
   rb->add_option("--to", o->to, "The revision to go back to (default: the last one that deployed something else).")
       ->type_name("REVISION");
   rb->add_option("-o,--output", o->out, "Write the files to DIR.")->type_name("DIR");
-  rb->add_flag("-f,--force", o->force, "Replace files in DIR that differ.");
+  rb->add_flag("--force", o->force, "Replace files in DIR that differ.");
+  ctx.deprecate(rb->add_flag("-f", o->force)->group(""), "--force");
   act(rb, deploy_rollback);
 
   auto* d = grp->add_subcommand("diff", "Compare what two environments run: model, version, digest, settings, manifests.");

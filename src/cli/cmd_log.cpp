@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/main.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "core/artifacts.hpp"
@@ -106,6 +107,9 @@ int log_metric(Context& ctx, const LogOptions& o) {
   for (auto& p : o.pairs) {
     auto [k, v] = core::parse_kv(p, "metric");
     auto d = core::parse_double(v);
+    if (!d && out_of_range_number(v))
+      throw Error(ExitCode::usage, fmt::format("metric '{}' has value '{}', which is out of range", k, v),
+                  "a metric is a double (up to about 1.8e308); write inf or -inf for an infinity");
     if (!d)
       throw Error(ExitCode::usage, fmt::format("metric '{}' has value '{}', which is not a number", k, v),
                   "use a decimal number, nan, inf or -inf");
@@ -114,10 +118,15 @@ int log_metric(Context& ctx, const LogOptions& o) {
   std::optional<std::int64_t> step, time;
   if (o.step_given) {
     step = core::parse_int64(o.step);
+    if (!step && out_of_range_number(o.step))
+      throw Error(ExitCode::usage, fmt::format("--step '{}' is out of range", o.step), "a step is a 64-bit integer");
     if (!step) throw Error(ExitCode::usage, fmt::format("--step '{}' is not an integer", o.step));
   }
   if (o.time_given) {
     time = core::parse_int64(o.time);
+    if (!time && out_of_range_number(o.time))
+      throw Error(ExitCode::usage, fmt::format("--time '{}' is out of range", o.time),
+                  "a time is epoch milliseconds, a 64-bit integer");
     if (!time || *time < 0)
       throw Error(ExitCode::usage, fmt::format("--time '{}' is not epoch milliseconds", o.time));
   }
@@ -142,6 +151,7 @@ int log_tag(Context& ctx, const LogOptions& o) {
   if (o.pairs.empty()) throw Error(ExitCode::usage, "no tags given", "write K=V pairs");
   std::vector<core::KeyValue> tags;
   for (auto& p : o.pairs) tags.push_back(core::parse_kv(p, "tag"));
+  for (auto& [k, v] : tags) core::check_user_tag(k);
   auto run = core::resolve_log_target(ctx.db(), o.run);
   core::log_tags(ctx.db(), run, tags);
   if (ctx.global.json) {
@@ -173,11 +183,14 @@ int log_stream(Context& ctx, const LogOptions& o) {
   core::IngestOptions io;
   io.format = *format;
   io.strict = o.strict;
-  core::Ingester ing(ctx.db(), run, io, [](const core::Rejection& r) {
-    std::fprintf(stderr, "mlt: line %llu: %s\n", static_cast<unsigned long long>(r.line), r.reason.c_str());
+  Progress progress(ctx, "stream", 0, "point");   // on a terminal, after 0.5 s
+  io.progress = progress.counter();
+  core::Ingester ing(ctx.db(), run, io, [&progress](const core::Rejection& r) {
+    progress.message(fmt::format("mlt: line {}: {}", r.line, r.reason));
   });
   core::InterruptScope interrupt;
   core::ingest_fd(0, ing, {}, &interrupt.flag(), false);
+  progress.finish();
   auto st = ing.stats();
   report_ingest(ctx, st, "stored");
   if (auto f = ing.fatal())
@@ -211,8 +224,9 @@ void add_log_commands(CLI::App& root, Context& ctx) {
 
   auto* p = grp->add_subcommand("param", "Log params K=V; a param keeps its first value (a change is refused).");
   p->add_option("pairs", o->pairs, "Params as K=V.")->type_name("K=V");
-  p->add_option("-f,--file", o->file, "Read params from a YAML or JSON file; nested keys join with dots.")
+  p->add_option("--file", o->file, "Read params from a YAML or JSON file; nested keys join with dots.")
       ->type_name("FILE");
+  ctx.deprecate(p->add_option("-f", o->file)->type_name("FILE")->group(""), "--file");
   p->add_option("--run", o->run, run_help)->type_name("RUN");
   p->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_param(ctx, *o); }); });
 

@@ -194,6 +194,9 @@ int model_show(Context& ctx, const ModelOptions& o) {
 }
 
 int model_get(Context& ctx, const ModelOptions& o) {
+  if (o.out == "-")
+    throw Error(ExitCode::usage, "'-o -' (standard output) cannot hold a model: a model is a directory",
+                "give a directory with -o DIR; 'mlt artifact get RUN PATH/FILE -o -' prints one file of it");
   if (!ctx.maybe_project() && !o.ref.starts_with("runs:/") && !o.ref.starts_with("models:/"))
     throw Error(ExitCode::usage, fmt::format("'{}' is not a model URI", o.ref), "give runs:/RUN/PATH or models:/NAME/VERSION");
   auto m = core::open_model(ctx.maybe_project(), o.ref);
@@ -214,7 +217,13 @@ int model_get(Context& ctx, const ModelOptions& o) {
 
 int model_verify(Context& ctx, const ModelOptions& o) {
   auto m = core::open_model(ctx.maybe_project(), o.ref);
-  auto r = core::verify_model(ctx.maybe_project(), m);
+  core::VerifyResult r;
+  {
+    std::uint64_t total = 0;
+    for (auto& f : m.files) total += f.size;
+    Progress progress(ctx, "verify", total);   // on a terminal, after 0.5 s
+    r = core::verify_model(ctx.maybe_project(), m, progress.counter());
+  }
   if (ctx.global.json) {
     Json j;
     j["uri"] = m.label;
@@ -321,7 +330,8 @@ void add_model_commands(CLI::App& root, Context& ctx) {
   auto* g = grp->add_subcommand("get", "Write a stored model to DIR, byte for byte, every file verified.");
   g->add_option("uri", o->ref, "runs:/RUN/PATH or models:/NAME/VERSION|@ALIAS|/STAGE|/latest.")->required()->type_name("URI");
   g->add_option("-o,--output", o->out, "The directory to create.")->required()->type_name("DIR");
-  g->add_flag("-f,--force", o->force, "Replace files that exist at the destination.");
+  g->add_flag("--force", o->force, "Replace files that exist at the destination.");
+  ctx.deprecate(g->add_flag("-f", o->force)->group(""), "--force");
   g->add_flag("--no-digests", o->no_digests, "Write the MLmodel without mlt's digest block (an imported model's original bytes).");
   g->callback([&ctx, o] { ctx.select(Needs::optional_project, [&ctx, o] { return model_get(ctx, *o); }); });
 

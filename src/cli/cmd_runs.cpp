@@ -82,7 +82,7 @@ std::vector<core::QueryKey> parse_columns(const std::string& list) {
     if (c == ')') --depth;
     if (c == ',' && depth == 0) {
       std::string item = list.substr(start, i - start);
-      if (!item.empty()) out.push_back(core::parse_key(item));
+      if (!item.empty()) out.push_back(core::parse_key(item, "'--columns' key"));
       start = i + 1;
     }
   }
@@ -99,6 +99,7 @@ int runs(Context& ctx, const RunsOptions& o) {
   Format fmt = parse_format(o.format);  // validated even when --json overrides it
   if (ctx.global.json) fmt = Format::json;
   auto columns = parse_columns(o.columns);
+  for (auto& s : o.order) core::parse_order(s, "'-s' order key");   // errors name the option
   auto list = core::load_runs(ctx.db(), core::search_runs(ctx.db(), q));
   ctx.page();
 
@@ -252,8 +253,11 @@ void add_runs_commands(CLI::App& root, Context& ctx) {
       ->allow_extra_args(false);
   r->add_option("--columns", o->columns, "Show these keys, comma-separated, e.g. params.lr,min(metrics.loss).")
       ->type_name("LIST");
-  r->add_option("-n,--limit", o->limit, "Show at most N runs.")->type_name("N")->check(
-      [](const std::string& s) { return !s.empty() && s[0] == '-' ? std::string("must be 0 or more") : std::string(); });
+  auto limit_check = [](const std::string& s) {
+    return !s.empty() && s[0] == '-' ? std::string("must be 0 or more") : std::string();
+  };
+  r->add_option("--limit", o->limit, "Show at most N runs.")->type_name("N")->check(limit_check);
+  ctx.deprecate(r->add_option("-n", o->limit)->type_name("N")->check(limit_check)->group(""), "--limit");
   auto* all = r->add_flag("--all", o->all, "Include deleted runs.");
   r->add_flag("--deleted", o->deleted, "List only deleted runs.")->excludes(all);
   r->add_option("--format", o->format, "table (default), json, csv or tsv.")->type_name("FORMAT");

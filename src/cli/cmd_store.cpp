@@ -97,7 +97,8 @@ void add_store_commands(CLI::App& root, Context& ctx) {
   f->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return fsck(ctx, *o); }); });
 
   auto* g = root.add_subcommand("gc", "Remove objects that nothing references and that are older than the grace period.");
-  g->add_flag("-n,--dry-run", o->dry_run, "Report what would be removed; remove nothing.");
+  g->add_flag("--dry-run", o->dry_run, "Report what would be removed; remove nothing.");
+  ctx.deprecate(g->add_flag("-n", o->dry_run)->group(""), "--dry-run");
   auto* grace = g->add_option("--grace", "Keep unreferenced objects younger than this (default: the gc.grace setting, 14d; s, m, h, d, w).")
       ->type_name("DURATION");
   g->callback([&ctx, o, grace] {

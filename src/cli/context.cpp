@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
 namespace mlt::cli {
 
 int Context::run() {
@@ -50,6 +53,15 @@ bool Context::color() {
 void Context::note(const std::string& msg) const {
   if (global.quiet) return;
   std::fprintf(stderr, "%s\n", msg.c_str());
+}
+
+void Context::warn_deprecated() const {
+  for (auto& d : deprecated_)
+    if (d.alias->count() > 0) {
+      std::string flag = d.alias->get_name();
+      warn(fmt::format("'{}' is deprecated here: short flags now mean one thing in every mlt command; use '{}'",
+                       flag, d.use_instead));
+    }
 }
 
 void Context::warn(const std::string& msg) const { std::fprintf(stderr, "mlt: warning: %s\n", msg.c_str()); }

@@ -6,9 +6,15 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/project.hpp"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
 
 namespace mlt::cli {
 
@@ -46,6 +52,15 @@ class Context {
   bool color();                          // colour on stdout: --color, else core.color (NO_COLOR)
   // Sends the rest of stdout through the pager when stdout is a terminal (see pager.cpp).
   void page();
+  // A short flag that meant something else in this command before each short flag got one
+  // meaning across mlt: `alias` is that flag, added hidden (group "") to the same variable as
+  // `use_instead`; it still works, and main warns when it is used.
+  //   ctx.deprecate(s->add_flag("-f", o->force)->group(""), "--force");
+  void deprecate(const CLI::Option* alias, std::string use_instead) {
+    deprecated_.push_back({alias, std::move(use_instead)});
+  }
+  void warn_deprecated() const;   // by main after parsing: for each such alias that was used
+
   void note(const std::string& msg) const;     // chatter on stderr, silenced by -q
   void warn(const std::string& msg) const;     // "mlt: warning: ...", never silenced
 
@@ -56,6 +71,11 @@ class Context {
   std::optional<core::Config> config_;   // when there is no project
   bool config_warned_ = false;
   bool paging_ = false;   // stdout goes to the pager, and so to the terminal
+  struct Deprecated {
+    const CLI::Option* alias;
+    std::string use_instead;
+  };
+  std::vector<Deprecated> deprecated_;
 };
 
 }  // namespace mlt::cli

@@ -328,7 +328,10 @@ bool Ingester::finish(bool take_partial) {
   return !stopped_;
 }
 
-void Ingester::flush() { stats_.committed += writer_.flush(); }
+void Ingester::flush() {
+  stats_.committed += writer_.flush();
+  if (opt_.progress) opt_.progress->store(stats_.committed, std::memory_order_relaxed);
+}
 
 int Ingester::ms_until_due() const {
   if (writer_.pending() == 0) return -1;

@@ -62,6 +62,7 @@ struct IngestOptions {
   std::size_t batch_points = 10'000;      // commit after this many points ...
   std::chrono::milliseconds batch_time{100};   // ... or this long after the first pending point
   std::size_t max_line = 1 << 20;
+  std::atomic<std::uint64_t>* progress = nullptr;   // set to the points committed so far
 };
 
 struct IngestStats {

@@ -738,7 +738,7 @@ ModelPackage open_model(Project* p, const std::string& ref) {
   return m;
 }
 
-VerifyResult verify_model(Project* p, const ModelPackage& m) {
+VerifyResult verify_model(Project* p, const ModelPackage& m, std::atomic<std::uint64_t>* progress) {
   VerifyResult r;
   std::set<std::string> paths;
   for (auto& f : m.files) {
@@ -765,7 +765,9 @@ VerifyResult verify_model(Project* p, const ModelPackage& m) {
     }
     if (m.entry && p) {
       try {
-        p->objects().read_file(f.digest, [](const std::uint8_t*, std::size_t) {});
+        p->objects().read_file(f.digest, [progress](const std::uint8_t*, std::size_t n) {
+          if (progress) *progress += n;
+        });
       } catch (const Error& e) {
         r.problems.push_back(fmt::format("{}: the stored content is damaged ({})", f.path, e.what()));
         continue;

@@ -6,6 +6,7 @@
 // `import` stores an existing MLflow model directory unchanged but for the digest block.
 // Packages are recorded in the `models` table; gc keeps their trees.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -106,7 +107,8 @@ struct VerifyResult {
 };
 // Checks the MLmodel's content and every file against the digest block; a stored package's
 // objects are re-read and re-hashed.
-VerifyResult verify_model(Project* p, const ModelPackage& m);
+// `progress` counts the bytes of the files checked.
+VerifyResult verify_model(Project* p, const ModelPackage& m, std::atomic<std::uint64_t>* progress = nullptr);
 
 // Writes a stored package to `dest` byte for byte (every object verified); with
 // `strip_digests` the MLmodel is written without the mlt block.

@@ -61,7 +61,7 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 // A scanner over the filter text; every error shows the text with a caret under the column.
 class Parser {
  public:
-  explicit Parser(const std::string& text) : s_(text) {}
+  explicit Parser(const std::string& text, std::string_view context = "filter") : s_(text), context_(context) {}
 
   [[noreturn]] void fail(const std::string& what, std::size_t pos, std::string hint = {}) const {
     // a long text is shown as a window around the column, so the caret stays on screen
@@ -70,9 +70,11 @@ class Parser {
     std::size_t to = s_.size() <= 100 ? s_.size() : std::min(s_.size(), pos + after);
     std::string shown = (from > 0 ? "..." : "") + s_.substr(from, to - from) + (to < s_.size() ? "..." : "");
     std::string caret(pos - from + (from > 0 ? 3 : 0), ' ');
-    if (hint.empty()) hint = "see 'man mlt-runs' (e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\")";
-    throw Error(ExitCode::usage, fmt::format("invalid filter at column {}: {}\n  {}\n  {}^", pos + 1, what, shown, caret),
-                hint);
+    if (hint.empty())
+      hint = context_ == "filter" ? "see 'man mlt-runs' (e.g. \"metrics.loss < 0.3 AND params.lr = '0.1'\")"
+                                  : "see 'man mlt-runs' (keys such as metrics.loss, params.lr, min(metrics.loss))";
+    throw Error(ExitCode::usage,
+                fmt::format("invalid {} at column {}: {}\n  {}\n  {}^", context_, pos + 1, what, shown, caret), hint);
   }
 
   void ws() {
@@ -360,6 +362,7 @@ class Parser {
   }
 
   const std::string& s_;
+  std::string_view context_;   // what the text is, for messages: "filter", "'-s' order key", ...
   std::size_t i_ = 0;
   int depth_ = 0;
 };
@@ -648,15 +651,15 @@ std::string QueryKey::text() const {
 
 std::unique_ptr<Expr> parse_filter(const std::string& text) { return Parser(text).filter(); }
 
-QueryKey parse_key(const std::string& text) {
-  Parser p(text);
+QueryKey parse_key(const std::string& text, std::string_view context) {
+  Parser p(text, context);
   auto k = p.key();
   if (!p.at_end()) p.fail("unexpected text after the key", p.pos());
   return k;
 }
 
-OrderKey parse_order(const std::string& text) {
-  Parser p(text);
+OrderKey parse_order(const std::string& text, std::string_view context) {
+  Parser p(text, context);
   OrderKey o{p.key(), false};
   if (p.keyword("desc")) o.desc = true;
   else p.keyword("asc");

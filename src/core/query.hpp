@@ -70,13 +70,14 @@ struct Expr {
 
 // Parse errors are Error(usage) whose message shows the text with a caret under the column.
 std::unique_ptr<Expr> parse_filter(const std::string& text);
-QueryKey parse_key(const std::string& text);   // for -s and --columns
+// `context` names the text in messages ("invalid '--columns' key at column 3").
+QueryKey parse_key(const std::string& text, std::string_view context = "key");   // for -s and --columns
 
 struct OrderKey {
   QueryKey key;
   bool desc = false;
 };
-OrderKey parse_order(const std::string& text);   // KEY [ASC|DESC]
+OrderKey parse_order(const std::string& text, std::string_view context = "order key");   // KEY [ASC|DESC]
 
 struct SearchSpec {
   std::vector<std::string> experiments;

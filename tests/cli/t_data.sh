@@ -297,19 +297,19 @@ expect_json '[.kind, .files, .bytes, .source]' '["file",1,9,"rows.txt"]'
 t "data diff: added, removed and modified files with sizes, CSV rows added and removed; --json"
 cd "$T/g"
 run_mlt data diff train@v1 train@v2
-expect_rc 0
+expect_rc 1
 expect_out_eq "added     extra.txt (6 B)
 modified  readme.md (2 B -> 3 B)
 removed   sub/notes.txt (9 B)
 modified  train.csv (17 B -> 21 B, rows +2 -1)"
 run_mlt data diff train@v2 train@v1
-expect_rc 0
+expect_rc 1
 expect_out_eq "removed   extra.txt (6 B)
 modified  readme.md (3 B -> 2 B)
 added     sub/notes.txt (9 B)
 modified  train.csv (21 B -> 17 B, rows +1 -2)"
 run_mlt --json data diff train@v1 train@latest
-expect_rc 0
+expect_rc 1
 expect_json '[.from.ref, .to.ref, .from.digest, .to.digest]' "[\"train@v1\",\"train@v2\",\"$D1\",\"$D2\"]"
 expect_json .changes '[{"path":"extra.txt","change":"added","old_size":0,"new_size":6},{"path":"readme.md","change":"modified","old_size":2,"new_size":3},{"path":"sub/notes.txt","change":"removed","old_size":9,"new_size":0},{"path":"train.csv","change":"modified","old_size":17,"new_size":21,"rows_added":2,"rows_removed":1}]'
 run_mlt data diff train@v1 "train@sha256:${D1:7:8}"
@@ -338,7 +338,7 @@ run_mlt data add sales.csv
 expect_rc 0
 expect_out_eq "sales.csv@v4"                                 # the default name: the file's name
 run_mlt data diff sales.csv@v1 sales.csv@v2
-expect_rc 0
+expect_rc 1
 expect_out_eq "modified  sales.csv (16 B -> 12 B, rows +1 -2)"   # one 2,y of two removed, 1,x removed, 3,z added
 run_mlt --json data diff sales.csv@v1 sales.csv@v2
 expect_json '.changes | map([.path, .change, .rows_added, .rows_removed])' '[["sales.csv","modified",1,2]]'
@@ -351,7 +351,7 @@ expect_json '.changes | map([.rows_added, .rows_removed])' '[[1,2]]'
 run_mlt --json data diff rows@v1 rows@v2                       # not a CSV: no row counts
 expect_json '.changes' '[{"path":"rows.txt","change":"modified","old_size":9,"new_size":9}]'
 run_mlt data diff sales.csv@v4 rows@v1                           # two datasets: named after REF_B's file
-expect_rc 0
+expect_rc 1
 expect_out_eq "modified  rows.txt (18 B -> 9 B)"
 
 t "data checkout -o DIR: every version byte-identical to what was added; --json counts"
@@ -475,17 +475,17 @@ printf 'cc\n' >data/readme.md                              # same size as v2's '
 printf 'n\n' >data/new.txt
 rm data/extra.txt
 run_mlt data status train
-expect_rc 0
+expect_rc 1
 expect_out_eq "train: 'data' differs from train@v2
 removed   extra.txt (6 B)
 added     new.txt (2 B)
 modified  readme.md (3 B -> 3 B)"
 run_mlt --json data status train
-expect_rc 0
+expect_rc 1
 expect_json '.datasets | map([.name, .latest, .path, .missing, .clean])' '[["train","train@v2","data",false,false]]'
 expect_json '.datasets[0].changes | map([.path, .change, .old_size, .new_size])' '[["extra.txt","removed",6,0],["new.txt","added",0,2],["readme.md","modified",3,3]]'
 run_mlt data status
-expect_rc 0
+expect_rc 1
 expect_out_contains "train: 'data' differs from train@v2"
 expect_out_contains "sales.csv: 'sales.csv' matches sales.csv@v4"
 expect_out_contains "rows: 'rows.txt' matches rows@v2"
@@ -509,7 +509,7 @@ cd "$T/g"
 mv data data.away
 mv sales.csv sales.away
 run_mlt data status train
-expect_rc 0
+expect_rc 1
 expect_out_eq "train: 'data' is missing (latest train@v2)"
 run_mlt data status sales.csv
 expect_out_eq "sales.csv: 'sales.csv' is missing (latest sales.csv@v4)"
