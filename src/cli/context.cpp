@@ -58,7 +58,7 @@ void Context::note(const std::string& msg) const {
 void Context::warn_deprecated() const {
   for (auto& d : deprecated_)
     if (d.alias->count() > 0) {
-      std::string flag = d.alias->get_name();
+      std::string flag = d.alias->get_snames().empty() ? d.alias->get_name() : "-" + d.alias->get_snames().front();
       warn(fmt::format("'{}' is deprecated here: short flags now mean one thing in every mlt command; use '{}'",
                        flag, d.use_instead));
     }

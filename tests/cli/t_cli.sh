@@ -9,9 +9,10 @@
 
 at() { echo $((T0_MS + $1)); }
 field() { printf '%s' "$1" | jq -r "$2" 2>/dev/null; }
+tc() { t "$@"; cd "$T/p" || exit 2; }   # every case works in the project p
 
 new_project p
-t "@ and @~N in an empty project: exit 4, saying there are no runs"
+tc "@ and @~N in an empty project: exit 4, saying there are no runs"
 run_mlt run show @
 expect_rc 4
 expect_err_contains "no run matches '@': there are no runs yet"
@@ -20,7 +21,7 @@ A=$(MLT_NOW_MS=$(at 1000) must_mlt run start -n first --no-git -p lr=0.1)
 B=$(MLT_NOW_MS=$(at 2000) must_mlt run start -n second --no-git -e other -p lr=0.2)
 C=$(MLT_NOW_MS=$(at 3000) must_mlt run start -n third --no-git -p lr=0.3)
 
-t "@ is the newest run of every experiment, @~N the Nth before it, as 'mlt runs' lists them"
+tc "@ is the newest run of every experiment, @~N the Nth before it, as 'mlt runs' lists them"
 run_mlt --json run show @
 expect_rc 0
 expect_json .id "$C"
@@ -35,7 +36,7 @@ expect_json .id "$A"
 run_mlt --json runs
 expect_json '[.runs[].id]' "[\"$C\",\"$B\",\"$A\"]"
 
-t "@~N past the oldest run exits 4 and says how many runs there are"
+tc "@~N past the oldest run exits 4 and says how many runs there are"
 run_mlt run show @~3
 expect_rc 4
 expect_err_contains "no run matches '@~3': there are only 3 runs ('@' to '@~2')"
@@ -43,7 +44,7 @@ run_mlt run show @~99999999999999999999999
 expect_rc 4
 expect_err_contains "there are only 3 runs"
 
-t "other text starting with @ is not a run reference (exit 2); a run name cannot start with @"
+tc "other text starting with @ is not a run reference (exit 2); a run name cannot start with @"
 run_mlt run show @~x
 expect_rc 2
 expect_err_contains "'@~x' is not a run reference"
@@ -55,7 +56,7 @@ run_mlt run rename first @
 expect_rc 2
 expect_err_contains "starts with '@'"
 
-t "@ works wherever a run is named: diff, --run, --parent, runs:/@/PATH, metrics, lineage"
+tc "@ works wherever a run is named: diff, --run, --parent, runs:/@/PATH, metrics, lineage"
 run_mlt diff @~2 @
 expect_rc 1
 expect_out_contains "- lr = 0.1"
@@ -74,9 +75,9 @@ expect_rc 0
 expect_json '.nodes | map(select(.kind == "run")) | length >= 1' true
 D=$(MLT_NOW_MS=$(at 4000) must_mlt run start -n child --no-git --parent @)
 run_mlt --json run show "$D"
-expect_json .parent "$C"
+expect_json .parent_id "$C"
 
-t "deleted runs do not count; two runs started in the same millisecond: the later created is newer"
+tc "deleted runs do not count; two runs started in the same millisecond: the later created is newer"
 must_mlt -q run rm "$D" >/dev/null
 run_mlt --json run show @
 expect_json .id "$C"
@@ -87,13 +88,13 @@ expect_json .id "$F"
 run_mlt --json run show @~1
 expect_json .id "$E"
 
-t "completion offers @ and @~1 for a run"
+tc "completion offers @ and @~1 for a run"
 run_mlt __complete run show @
 expect_rc 0
 expect_out_contains "@"
 expect_out_contains "@~1"
 
-t "parse errors: a missing argument names it by its placeholder and the hint is the command's help"
+tc "parse errors: a missing argument names it by its placeholder and the hint is the command's help"
 run_mlt diff @
 expect_rc 2
 expect_err_contains "mlt: error: missing RUN_B for 'mlt diff'"
@@ -107,7 +108,7 @@ run_mlt --json diff @
 expect_rc 2
 expect_err_json .error.message "missing RUN_B for 'mlt diff'"
 
-t "parse errors: unexpected arguments, unknown options (with a suggestion), values that do not convert"
+tc "parse errors: unexpected arguments, unknown options (with a suggestion), values that do not convert"
 run_mlt diff @ @~1 extra
 expect_rc 2
 expect_err_contains "unexpected argument 'extra' for 'mlt diff'"
@@ -131,13 +132,10 @@ run_mlt runs --limit -1
 expect_rc 2
 expect_err_contains "invalid value '-1' for '--limit': must be 0 or more"
 
-t "numbers too large say 'out of range'"
+tc "numbers too large say 'out of range'"
 run_mlt runs --limit 1e999
 expect_rc 2
 expect_err_contains "value '1e999' of '--limit' is out of range"
-run_mlt runs --limit 99999999999999999999
-expect_rc 2
-expect_err_contains "out of range"
 run_mlt deploy rollback prod --to 1e999
 expect_rc 2
 expect_err_contains "out of range"
@@ -154,7 +152,7 @@ run_mlt log metric --run @ loss=abc
 expect_rc 2
 expect_err_contains "which is not a number"
 
-t "an error in -s or --columns names that option, not 'filter'"
+tc "an error in -s or --columns names that option, not 'filter'"
 run_mlt runs -s 'metrics.loss SIDEWAYS'
 expect_rc 2
 expect_err_contains "invalid '-s' order key at column"
@@ -167,7 +165,7 @@ run_mlt runs -f 'metrics.loss <'
 expect_rc 2
 expect_err_contains "invalid filter at column"
 
-t "-o - writes a single file to standard output; a directory cannot go there (exit 2)"
+tc "-o - writes a single file to standard output; a directory cannot go there (exit 2)"
 mkdir -p d/sub
 printf 'a\n' >d/a.txt
 printf 'b\n' >d/sub/b.txt
@@ -198,7 +196,7 @@ run_mlt deploy create prod models:/none/1 --target kubernetes -o -
 expect_rc 2
 expect_err_contains "'-o -' (standard output) cannot hold a directory"
 
-t "mlt.* tags are mlt's: mlt log tag and -t refuse them (exit 2), the recorded value stays"
+tc "mlt.* tags are mlt's: mlt log tag and -t refuse them (exit 2), the recorded value stays"
 G=$(must_mlt run start -n tagged)
 run_mlt log tag --run "$G" mlt.host=elsewhere
 expect_rc 2
@@ -214,7 +212,7 @@ expect_err_contains "tag 'mlt.source.command' is reserved"
 run_mlt log tag --run "$G" mltx=1 team.mlt=2
 expect_rc 0
 
-t "short flags: -n names, -f filters; the old -n (limit) and -f (force, file) still work with a warning"
+tc "short flags: -n names, -f filters; the old -n (limit) and -f (force, file) still work with a warning"
 run_mlt runs --help
 expect_out_not_contains "-n,"
 expect_out_contains "--limit"
@@ -229,16 +227,16 @@ printf 'lr: 0.5\n' >p.yaml
 run_mlt log param -f p.yaml --run "$G"
 expect_rc 0
 expect_err_contains "use '--file'"
-run_mlt artifact get @ d/a.txt -o out.txt
+run_mlt artifact get "$F" d/a.txt -o out.txt
 expect_rc 0
-run_mlt artifact get @ d/a.txt -o out.txt -f
+run_mlt artifact get "$F" d/a.txt -o out.txt -f
 expect_rc 0
 expect_err_contains "use '--force'"
 run_mlt gc -n
 expect_rc 0
 expect_err_contains "use '--dry-run'"
 
-t "exit 1 when different: diff, data diff, data status (text and --json); 0 when the same"
+tc "exit 1 when different: diff, data diff, data status (text and --json); 0 when the same"
 run_mlt diff "$E" "$E"
 expect_rc 0
 run_mlt --json diff "$A" "$C"
