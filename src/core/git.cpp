@@ -2,8 +2,12 @@
 
 #include <dlfcn.h>
 #include <git2.h>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <mutex>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -17,7 +21,7 @@ namespace {
   X(git_reference_free) X(git_reference_shorthand) X(git_reference_target)                         \
   X(git_reference_is_branch) X(git_oid_tostr_s) X(git_remote_lookup) X(git_remote_url)              \
   X(git_remote_free) X(git_remote_list) X(git_strarray_dispose) X(git_status_options_init)          \
-  X(git_status_list_new) X(git_status_list_entrycount) X(git_status_list_free)                     \
+  X(git_status_list_new) X(git_status_list_entrycount) X(git_status_list_free) X(git_status_byindex)                     \
   X(git_reference_peel) X(git_object_free) X(git_diff_options_init)                                \
   X(git_diff_tree_to_workdir_with_index) X(git_diff_to_buf) X(git_diff_free) X(git_buf_dispose)     \
   X(git_revparse_single) X(git_object_peel) X(git_object_id) X(git_signature_default)              \
@@ -59,6 +63,71 @@ std::string last_error(const GitApi& g, const char* fallback) {
   return e && e->message ? e->message : fallback;
 }
 
+bool path_exists(const std::filesystem::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// The directories in $GIT_CEILING_DIRECTORIES: the search for a repository does not go up into
+// one of them (it still looks in the directory it starts from).
+std::vector<std::filesystem::path> ceiling_dirs() {
+  std::vector<std::filesystem::path> out;
+  const char* env = std::getenv("GIT_CEILING_DIRECTORIES");
+  if (!env) return out;
+  std::string_view v(env);
+  while (!v.empty()) {
+    auto colon = v.find(':');
+    auto part = v.substr(0, colon);
+    if (!part.empty()) out.emplace_back(std::filesystem::path(part).lexically_normal());
+    if (colon == std::string_view::npos) break;
+    v.remove_prefix(colon + 1);
+  }
+  for (auto& d : out)
+    if (d.native().size() > 1 && d.native().back() == '/') d = d.parent_path();
+  return out;
+}
+
+// Opens the repository at or above `dir` the way git finds one: $GIT_DIR when set, else the
+// nearest '.git' (a folder, or a file 'gitdir: ...' of a worktree or submodule) or repository
+// folder, not going up into a $GIT_CEILING_DIRECTORIES entry. Loading libgit2 and its search
+// cost ~30 ms, so a few stat() calls first rule out the common case of no repository at all.
+// Returns 0, or libgit2's error code; `why_not` says "not a git repository" or why libgit2
+// cannot be used.
+int open_repo(const std::filesystem::path& dir, git_repository** out, std::string& why_not) {
+  const char* git_dir = std::getenv("GIT_DIR");
+  bool from_env = git_dir && *git_dir;
+  std::string ceilings;
+  if (!from_env) {
+    auto ceil = ceiling_dirs();
+    for (auto& c : ceil) ceilings += (ceilings.empty() ? "" : ":") + c.string();
+    bool found = false;
+    auto p = std::filesystem::absolute(dir).lexically_normal();
+    if (p.native().size() > 1 && p.native().back() == '/') p = p.parent_path();
+    while (true) {
+      if (path_exists(p / ".git") || (path_exists(p / "HEAD") && path_exists(p / "objects") && path_exists(p / "refs"))) {
+        found = true;
+        break;
+      }
+      auto parent = p.parent_path();
+      if (parent == p || std::find(ceil.begin(), ceil.end(), parent) != ceil.end()) break;
+      p = parent;
+    }
+    if (!found) {
+      why_not = "not a git repository";
+      return GIT_ENOTFOUND;
+    }
+  }
+  const GitApi& g = api();
+  if (!g.error.empty()) {
+    why_not = g.error;
+    return GIT_ERROR;
+  }
+  int rc = from_env ? g.git_repository_open_ext(out, nullptr, GIT_REPOSITORY_OPEN_FROM_ENV, nullptr)
+                    : g.git_repository_open_ext(out, dir.c_str(), 0, ceilings.empty() ? nullptr : ceilings.c_str());
+  if (rc != 0) why_not = "not a git repository";
+  return rc;
+}
+
 struct Repo {
   const GitApi& g;
   git_repository* r = nullptr;
@@ -86,16 +155,10 @@ std::optional<std::string> peel_commit(const GitApi& g, git_repository* repo, co
 
 std::optional<std::string> git_resolve_commit(const std::filesystem::path& dir, const std::string& rev,
                                               std::string& why_not) {
+  git_repository* r = nullptr;
+  if (open_repo(dir, &r, why_not) != 0) return std::nullopt;
   const GitApi& g = api();
-  if (!g.error.empty()) {
-    why_not = g.error;
-    return std::nullopt;
-  }
-  Repo repo{g};
-  if (g.git_repository_open_ext(&repo.r, dir.c_str(), 0, nullptr) != 0) {
-    why_not = "not a git repository";
-    return std::nullopt;
-  }
+  Repo repo{g, r};
   auto hex = peel_commit(g, repo.r, rev);
   if (!hex) why_not = fmt::format("no commit '{}' in the repository", rev);
   return hex;
@@ -103,16 +166,10 @@ std::optional<std::string> git_resolve_commit(const std::filesystem::path& dir, 
 
 GitTagResult git_create_tag(const std::filesystem::path& dir, const GitTag& tag) {
   GitTagResult res;
+  git_repository* r = nullptr;
+  if (open_repo(dir, &r, res.why_not) != 0) return res;
   const GitApi& g = api();
-  if (!g.error.empty()) {
-    res.why_not = g.error;
-    return res;
-  }
-  Repo repo{g};
-  if (g.git_repository_open_ext(&repo.r, dir.c_str(), 0, nullptr) != 0) {
-    res.why_not = "not a git repository";
-    return res;
-  }
+  Repo repo{g, r};
   res.in_repository = true;
   git_object* target = nullptr;
   auto hex = peel_commit(g, repo.r, tag.target, &target);
@@ -163,10 +220,10 @@ std::string redact_url(const std::string& url) {
 }
 
 GitLookup git_state(const std::filesystem::path& dir, bool with_diff) {
-  const GitApi& g = api();
-  if (!g.error.empty()) return {std::nullopt, g.error};
   git_repository* repo = nullptr;
-  if (g.git_repository_open_ext(&repo, dir.c_str(), 0, nullptr) != 0) return {std::nullopt, "not a git repository"};
+  std::string why_not;
+  if (open_repo(dir, &repo, why_not) != 0) return {std::nullopt, why_not};
+  const GitApi& g = api();
   struct RepoGuard {
     const GitApi& g;
     git_repository* r;
@@ -209,10 +266,18 @@ GitLookup git_state(const std::filesystem::path& dir, bool with_diff) {
   git_status_options opts;
   g.git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
   opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-  opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;  // no untracked files
+  // Untracked files are listed as 'git status' shows them (an untracked folder is one entry, what
+  // .gitignore and .git/info/exclude name is left out) and counted apart from the changes.
+  opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_INCLUDE_UNTRACKED;
   git_status_list* list = nullptr;
   if (g.git_status_list_new(&list, repo, &opts) == 0) {
-    st.dirty = g.git_status_list_entrycount(list) > 0;
+    std::size_t n = g.git_status_list_entrycount(list);
+    for (std::size_t i = 0; i < n; ++i) {
+      const git_status_entry* e = g.git_status_byindex(list, i);
+      if (!e) continue;
+      if (e->status == GIT_STATUS_WT_NEW) ++st.untracked;
+      else st.dirty = true;
+    }
     g.git_status_list_free(list);
   }
   if (st.dirty && with_diff) {

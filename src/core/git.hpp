@@ -1,6 +1,7 @@
 // Git state of a working tree, read with libgit2. libgit2 is loaded with dlopen() on first use:
 // its dependency tree costs ~1.5 ms of start-up that commands without git must not pay.
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@ struct GitState {
   std::string branch;       // short name; empty when HEAD is detached
   std::string remote_url;   // 'origin' (else the first remote), credentials removed
   bool dirty = false;       // tracked files differ from HEAD (untracked files do not count)
+  std::int64_t untracked = 0;   // untracked entries as 'git status' lists them (a new folder: one)
   std::string diff;         // when dirty: the patch from HEAD to the working tree (git diff HEAD)
   std::filesystem::path workdir;
 };
@@ -21,7 +23,9 @@ struct GitLookup {
   std::string why_not;      // set when state is empty: "not a git repository", "libgit2 unavailable: ..."
 };
 
-// `with_diff`: also the patch of a dirty tree (costly on large tracked changes).
+// `with_diff`: also the patch of a dirty tree (costly on large tracked changes). The repository is
+// found as git finds it ($GIT_DIR, '.git' folders and files, $GIT_CEILING_DIRECTORIES), and
+// libgit2 is loaded only when there is one.
 GitLookup git_state(const std::filesystem::path& dir, bool with_diff = true);
 
 // The commit a revision (hex, branch, tag, "HEAD", ...) names in the repository at or above

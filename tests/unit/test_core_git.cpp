@@ -110,9 +110,20 @@ TEST_CASE("git_state of a repository: commit, branch, remote, dirty") {
   CHECK(sub.state->commit == head);
   CHECK(std::filesystem::equivalent(sub.state->workdir, dir.path()));
 
-  // Untracked files do not make the tree dirty.
+  CHECK(g.state->untracked == 0);
+
+  // Untracked files do not make the tree dirty; they are counted, ignored ones are not, and an
+  // untracked folder counts once, as 'git status' shows it.
   mlt::test::write_file(dir / "notes.txt", "scratch\n");
   CHECK_FALSE(git_state(dir.path()).state->dirty);
+  CHECK(git_state(dir.path()).state->untracked == 1);
+  std::filesystem::create_directory(dir / "new");
+  mlt::test::write_file(dir / "new" / "a.py", "a\n");
+  mlt::test::write_file(dir / "new" / "b.py", "b\n");
+  mlt::test::write_file(dir / "run.log", "log\n");
+  mlt::test::write_file(dir / ".git" / "info" / "exclude", "*.log\n");
+  CHECK(git_state(dir.path()).state->untracked == 2);
+  std::filesystem::remove_all(dir / "new");
 
   // A change to a tracked file does.
   mlt::test::write_file(dir / "train.py", "print('changed')\n");
@@ -135,6 +146,43 @@ TEST_CASE("git_state of a repository: commit, branch, remote, dirty") {
   CHECK(git_state(dir.path()).state->remote_url == "https://backup.example/r.git");
   git(dir.path(), "remote add origin https://user:s3cret@git.example/team/r.git");
   CHECK(git_state(dir.path()).state->remote_url == "https://git.example/team/r.git");
+}
+
+TEST_CASE("git_state finds a worktree's .git file and stops at GIT_CEILING_DIRECTORIES") {
+  if (!have_git()) {
+    MESSAGE("skipped: git is not on PATH");
+    return;
+  }
+  TempDir dir;
+  std::filesystem::create_directory(dir / "main");
+  make_repo(dir / "main");
+  git(dir / "main", "worktree add -q ../wt");
+  REQUIRE(std::filesystem::is_regular_file(dir / "wt" / ".git"));
+  auto g = git_state(dir / "wt");
+  if (mlt::test::contains(g.why_not, "libgit2 unavailable")) {
+    MESSAGE("skipped: " << g.why_not);
+    return;
+  }
+  REQUIRE_MESSAGE(g.state, g.why_not);
+  CHECK(g.state->commit == git(dir / "main", "rev-parse HEAD"));
+
+  std::filesystem::create_directories(dir / "main" / "a" / "b");
+  CHECK(git_state(dir / "main" / "a" / "b").state);
+  {
+    mlt::test::ScopedEnv ceiling("GIT_CEILING_DIRECTORIES", (dir / "main" / "a").string());
+    auto below = git_state(dir / "main" / "a" / "b");
+    CHECK_FALSE(below.state);
+    CHECK(below.why_not == "not a git repository");
+    CHECK(git_state(dir / "main" / "a").state);   // the search does not go up into a ceiling
+  }
+  {
+    // $GIT_DIR names the repository wherever mlt is started
+    TempDir elsewhere;
+    mlt::test::ScopedEnv git_dir("GIT_DIR", (dir / "main" / ".git").string());
+    auto via_env = git_state(elsewhere.path(), false);
+    REQUIRE_MESSAGE(via_env.state, via_env.why_not);
+    CHECK(via_env.state->commit == git(dir / "main", "rev-parse HEAD"));
+  }
 }
 
 TEST_CASE("git_state: a detached HEAD has no branch; an unborn branch has no commit") {
