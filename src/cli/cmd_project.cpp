@@ -36,16 +36,22 @@ struct RecentRun {
   std::string uuid, name, experiment, status;
   std::int64_t start_ms;
   std::optional<std::int64_t> end_ms;
+  bool stale = false;   // RUNNING, but its 'mlt run' process is gone
 };
 
 std::vector<RecentRun> query_runs(store::Db& db, const char* where, int limit) {
-  store::Stmt q(db, fmt::format("SELECT r.uuid, r.name, e.name, r.status, r.start_ms, r.end_ms FROM runs r "
+  store::Stmt q(db, fmt::format("SELECT r.uuid, r.name, e.name, r.status, r.start_ms, r.end_ms, r.id FROM runs r "
                                 "JOIN experiments e ON e.id = r.experiment_id WHERE r.lifecycle = 'active' AND {} "
                                 "ORDER BY r.start_ms DESC, r.id DESC LIMIT ?1",
                                 where));
   q.bind(1, limit);
   std::vector<RecentRun> out;
-  while (q.step()) out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.opt_int64(5)});
+  std::vector<std::int64_t> ids;
+  while (q.step()) {
+    out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.opt_int64(5)});
+    ids.push_back(q.int64(6));
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) out[i].stale = core::run_is_stale(db, ids[i]);
   return out;
 }
 
@@ -107,6 +113,7 @@ int status(Context& ctx) {
         x["name"] = r.name;
         x["experiment"] = r.experiment;
         x["status"] = r.status;
+        x["stale"] = r.stale;
         put_time(x, "start_time", r.start_ms);
         put_time(x, "end_time", r.end_ms);
         a.push_back(std::move(x));
@@ -130,13 +137,14 @@ int status(Context& ctx) {
   if (!running.empty()) {
     out += "\nrunning:\n";
     for (auto& r : running)
-      out += fmt::format("  {}  {}  {}  started {} ago\n", short_id(r.uuid), r.name, r.experiment,
-                         core::human_duration(now - r.start_ms));
+      out += fmt::format("  {}  {}  {}  started {} ago{}\n", short_id(r.uuid), r.name, r.experiment,
+                         core::human_duration(now - r.start_ms),
+                         r.stale ? "  (stale: its 'mlt run' is gone; see 'mlt run end --help')" : "");
   }
   if (!recent.empty()) {
     out += "\nrecent:\n";
     for (auto& r : recent)
-      out += fmt::format("  {}  {:<9} {}  {}  {}\n", short_id(r.uuid), r.status, r.name, r.experiment,
+      out += fmt::format("  {}  {:<9} {}  {}  {}\n", short_id(r.uuid), r.stale ? "STALE" : r.status, r.name, r.experiment,
                          core::local_time(r.start_ms));
   } else {
     out += "\nno runs yet: try 'mlt run -- python train.py'\n";

@@ -142,7 +142,7 @@ int runs(Context& ctx, const RunsOptions& o) {
     row.push_back(table ? short_id(r.uuid) : r.uuid);
     row.push_back(r.name + (table && r.deleted ? " (deleted)" : ""));
     row.push_back(r.experiment);
-    row.push_back(r.status);
+    row.push_back(table && r.stale ? "STALE" : r.status);   // RUNNING, its 'mlt run' is gone
     row.push_back(table ? core::local_time(r.start_ms) : core::rfc3339_utc(r.start_ms));
     row.push_back(table ? core::human_duration(dur) : (r.end_ms ? std::to_string(dur) : std::string()));
     for (auto& k : param_keys) {

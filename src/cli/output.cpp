@@ -160,6 +160,12 @@ Json run_json(const core::Run& r) {
     j["inputs"].push_back({{"ref", in.ref()}, {"name", in.dataset}, {"version", in.version},
                            {"digest", "sha256:" + in.digest}, {"context", in.context}});
   j["artifacts"] = r.artifacts ? Json("sha256:" + *r.artifacts) : Json(nullptr);
+  j["stale"] = r.stale;   // RUNNING, but its supervising 'mlt run' process is gone
+  if (r.supervisor)
+    j["supervisor"] = {{"pid", r.supervisor->pid}, {"host", r.supervisor->host}, {"boot_id", r.supervisor->boot_id}};
+  else
+    j["supervisor"] = nullptr;
+  put_time(j, "heartbeat_time", r.heartbeat_ms);
   return j;
 }
 

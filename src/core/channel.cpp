@@ -72,6 +72,32 @@ void PipeReader::finish() {
   thread_.join();
 }
 
+Heartbeat::Heartbeat(Project& project, const RunRef& run, std::int64_t interval_ms) {
+  thread_ = std::thread([this, &project, run, interval_ms] {
+    std::unique_ptr<store::Db> db;   // opened when the first beat is due
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return stop_; })) {
+      lock.unlock();
+      try {
+        if (!db) db = project.connect();
+        write_heartbeat(*db, run);
+      } catch (const std::exception&) {
+        // a busy or read-only database: the next beat tries again
+      }
+      lock.lock();
+    }
+  });
+}
+
+Heartbeat::~Heartbeat() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
 PipeReader::~PipeReader() {
   finish();
   ::close(fd_);

@@ -3,6 +3,8 @@
 // --metrics-from-stdout mode) into the run with a database connection of its own.
 #pragma once
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -33,6 +35,23 @@ class PipeReader {
   int fd_;
   IngestStats stats_;
   std::exception_ptr error_;
+  std::thread thread_;
+};
+
+// The heartbeat of a supervised run: a thread that sets the run's heartbeat_ms every `interval_ms`
+// (core::heartbeat_interval_ms) until destroyed. The first write is due one interval after the
+// start (create_run wrote the first heartbeat), so short commands cost nothing.
+class Heartbeat {
+ public:
+  Heartbeat(Project& project, const RunRef& run, std::int64_t interval_ms);
+  ~Heartbeat();
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
   std::thread thread_;
 };
 

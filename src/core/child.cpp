@@ -2,7 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,7 +92,13 @@ std::string self_exe() {
 
 ChildResult run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
                       const std::vector<std::pair<int, int>>& fds) {
-  // The environment: ours, with `env` replacing same-named entries.
+  // Everything the child needs is prepared before fork(): between fork() and exec the child of a
+  // multi-threaded process may only make async-signal-safe calls (no malloc, no PATH search).
+  std::string why_not;
+  auto path = find_executable(argv.empty() ? std::string() : argv[0], why_not);
+  if (!path)
+    throw Error(ExitCode::failure, fmt::format("cannot start '{}': {}", argv.empty() ? "" : argv[0], why_not),
+                "check the command and its permissions");
   std::map<std::string, std::string> over(env.begin(), env.end());
   std::vector<std::string> env_store;
   for (char** e = environ; *e; ++e) {
@@ -101,38 +108,86 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<st
     env_store.emplace_back(kv);
   }
   for (auto& [k, v] : env) env_store.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
+  std::vector<char*> envp, args, sh_args;
   for (auto& s : env_store) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_store(argv);
   for (auto& s : argv_store) args.push_back(s.data());
   args.push_back(nullptr);
+  // A file without '#!' that the kernel refuses (ENOEXEC) is a shell script, as execvp and every
+  // shell treat it: /bin/sh PATH ARG...
+  static char sh_name[] = "sh";
+  std::string path_store = *path;
+  sh_args.push_back(sh_name);
+  sh_args.push_back(path_store.data());
+  for (std::size_t i = 1; i < argv_store.size(); ++i) sh_args.push_back(argv_store[i].data());
+  sh_args.push_back(nullptr);
 
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults, empty;
-  sigemptyset(&defaults);
-  sigemptyset(&empty);
-  for (int s : forwarded_signals) sigaddset(&defaults, s);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  // The child reports a failed exec through this close-on-exec pipe: nothing to read means exec
+  // succeeded.
+  int errpipe[2];
+  if (::pipe2(errpipe, O_CLOEXEC) != 0)
+    throw Error(ExitCode::failure, fmt::format("cannot create a pipe: {}", std::strerror(errno)));
 
   g_received.store(0);
   SignalScope scope;
-  pid_t pid = 0;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  for (auto [from, to] : fds) posix_spawn_file_actions_adddup2(&actions, from, to);
-  int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
-    throw Error(ExitCode::failure, fmt::format("cannot start '{}': {}", argv[0], std::strerror(rc)),
+  // Signals stay blocked across fork() so that neither our handler in the child nor a forward to
+  // a pid we do not know yet can lose one.
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  for (int s : forwarded_signals) sigaddset(&block, s);
+  ::pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // The child: it dies with its supervisor. Should mlt be killed (SIGKILL, the OOM killer),
+    // nothing of it runs any more to stop the command; the kernel sends SIGKILL instead. The
+    // parent may have died before prctl(): then we were re-parented already and stop here.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(128 + SIGKILL);
+    for (int s : forwarded_signals) ::signal(s, SIG_DFL);
+    ::signal(SIGPIPE, SIG_DFL);   // the supervisor ignores SIGPIPE; the command must not inherit that
+    for (auto [from, to] : fds)
+      if (from == to ? ::fcntl(from, F_SETFD, 0) < 0 : ::dup2(from, to) < 0) {
+        int e = errno;
+        ssize_t ignored = ::write(errpipe[1], &e, sizeof e);
+        (void)ignored;
+        ::_exit(127);
+      }
+    sigset_t none;
+    sigemptyset(&none);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    ::execve(path_store.c_str(), args.data(), envp.data());
+    if (errno == ENOEXEC) ::execve("/bin/sh", sh_args.data(), envp.data());
+    int e = errno;
+    ssize_t ignored = ::write(errpipe[1], &e, sizeof e);
+    (void)ignored;
+    ::_exit(127);
+  }
+  int fork_errno = errno;
+  ::close(errpipe[1]);
+  if (pid < 0) {
+    ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    ::close(errpipe[0]);
+    throw Error(ExitCode::failure, fmt::format("cannot start '{}': {}", argv[0], std::strerror(fork_errno)),
                 "check the command and its permissions");
+  }
   g_child.store(pid);
-  if (int pending = g_received.load(); pending) ::kill(pid, pending);  // arrived before we knew the pid
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);   // a pending signal is handled now
+  if (int pending = g_received.load(); pending) ::kill(pid, pending);  // came before we knew the pid
+  int exec_errno = 0;
+  ssize_t got;
+  while ((got = ::read(errpipe[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  ::close(errpipe[0]);
+  if (got > 0) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    g_child.store(0);
+    throw Error(ExitCode::failure, fmt::format("cannot start '{}': {}", argv[0], std::strerror(exec_errno)),
+                "check the command and its permissions");
+  }
 
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {

@@ -19,6 +19,9 @@ std::optional<std::string> find_executable(const std::string& name, std::string&
 // Runs argv[0] (searched in PATH) with `env` set on top of this process's environment, in this
 // process group so the terminal's signals reach it directly. A SIGINT/SIGTERM/SIGHUP sent to mlt
 // by another process (kill) is forwarded to the child. Waits for the child to end.
+// The child dies with mlt: should mlt itself be killed (SIGKILL, the OOM killer), the kernel sends
+// the child SIGKILL (PR_SET_PDEATHSIG). A file the kernel cannot execute for want of a '#!' line
+// (ENOEXEC) is run by /bin/sh, as execvp and shells do.
 // `fds` maps descriptors of mlt to descriptor numbers in the child, in order ({pipe, 1} makes a
 // pipe the child's stdout); other descriptors without close-on-exec are inherited as they are.
 ChildResult run_child(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,

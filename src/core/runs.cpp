@@ -1,6 +1,8 @@
 #include "core/runs.hpp"
 
+#include <signal.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -9,10 +11,13 @@
 #include <cstdlib>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "core/child.hpp"
 #include "core/clock.hpp"
 
 namespace mlt::core {
@@ -104,7 +109,72 @@ void upsert_tags(store::Db& db, std::int64_t run_id, const std::vector<KeyValue>
 }
 
 
+std::string read_small_file(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Field 22 of /proc/PID/stat, the start time in clock ticks after boot; nullopt when there is no
+// such process. The command name (field 2) may hold spaces and parentheses: fields are counted
+// after its last ')'.
+std::optional<std::int64_t> process_start_ticks(std::int64_t pid) {
+  auto stat = read_small_file(fmt::format("/proc/{}/stat", pid).c_str());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::size_t pos = close + 1;
+  for (int field = 3; field <= 22; ++field) {
+    auto start = stat.find_first_not_of(' ', pos);
+    if (start == std::string::npos) return std::nullopt;
+    auto end = stat.find(' ', start);
+    if (end == std::string::npos) end = stat.size();
+    if (field == 22) {
+      try {
+        return std::stoll(stat.substr(start, end - start));
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+    pos = end;
+  }
+  return std::nullopt;
+}
+
+std::string pid_namespace() {
+  char buf[256];
+  ssize_t n = ::readlink("/proc/self/ns/pid", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
 }  // namespace
+
+Supervisor this_process() {
+  Supervisor s;
+  s.pid = ::getpid();
+  s.start_ticks = process_start_ticks(s.pid).value_or(0);
+  s.host = host_name();
+  static const std::string boot = read_small_file("/proc/sys/kernel/random/boot_id");
+  static const std::string ns = pid_namespace();
+  s.boot_id = boot;
+  s.pid_ns = ns;
+  return s;
+}
+
+bool same_host(const Supervisor& s) {
+  static const std::string boot = read_small_file("/proc/sys/kernel/random/boot_id");
+  static const std::string ns = pid_namespace();
+  return !s.boot_id.empty() && s.boot_id == boot && s.pid_ns == ns && s.host == host_name();
+}
+
+std::optional<bool> supervisor_gone(const Supervisor& s) {
+  if (s.pid <= 0 || !same_host(s)) return std::nullopt;
+  if (::kill(static_cast<pid_t>(s.pid), 0) != 0 && errno == ESRCH) return true;
+  auto started = process_start_ticks(s.pid);
+  if (!started) return true;   // exited between the two looks
+  return s.start_ticks != 0 && *started != s.start_ticks;   // the pid was reused
+}
 
 const char* to_string(RunStatus s) {
   switch (s) {
@@ -184,10 +254,18 @@ CreatedRun create_run(store::Db& db, const NewRun& spec) {
   }
   auto uuid = new_run_uuid();
   store::Stmt ins(db,
-                  "INSERT INTO runs(uuid, experiment_id, name, status, parent_id, user, start_ms) "
-                  "VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6)");
-  ins.bind(1, uuid).bind(2, exp_id).bind(3, name).bind(5, spec.user).bind(6, now_ms());
+                  "INSERT INTO runs(uuid, experiment_id, name, status, parent_id, user, start_ms, supervisor_pid, "
+                  "supervisor_start, supervisor_host, supervisor_boot_id, supervisor_pidns, heartbeat_ms) "
+                  "VALUES (?1, ?2, ?3, 'RUNNING', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  auto now = now_ms();
+  ins.bind(1, uuid).bind(2, exp_id).bind(3, name).bind(5, spec.user).bind(6, now);
   if (parent) ins.bind(4, parent->id); else ins.bind_null(4);
+  if (auto& s = spec.supervisor) {
+    ins.bind(7, s->pid).bind(8, s->start_ticks).bind(9, s->host).bind(10, s->boot_id).bind(11, s->pid_ns);
+    ins.bind(12, now);
+  } else {
+    for (int i = 7; i <= 12; ++i) ins.bind_null(i);
+  }
   ins.exec();
   out.ref = RunRef{db.last_insert_id(), uuid, name, false, "RUNNING"};
   insert_params(db, out.ref.id, spec.params);
@@ -333,7 +411,8 @@ std::vector<Run> load_runs(store::Db& db, const std::vector<std::int64_t>& ids) 
   std::unordered_map<std::int64_t, std::size_t> index;
   store::Stmt q(db,
                 "SELECT r.id, r.uuid, r.name, r.experiment_id, e.name, r.status, r.lifecycle, p.uuid, r.user, "
-                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms, r.artifacts "
+                "r.start_ms, r.end_ms, r.exit_code, r.deleted_ms, r.artifacts, r.supervisor_pid, r.supervisor_start, "
+                "r.supervisor_host, r.supervisor_boot_id, r.supervisor_pidns, r.heartbeat_ms "
                 "FROM runs r JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs p ON p.id = r.parent_id "
                 "WHERE r.id = ?1");
   for (auto id : ids) {
@@ -357,7 +436,12 @@ std::vector<Run> load_runs(store::Db& db, const std::vector<std::int64_t>& ids) 
     r.exit_code = q.opt_int64(11);
     r.deleted_ms = q.opt_int64(12);
     r.artifacts = q.opt_text(13);
-  r.artifacts = q.opt_text(13);
+    if (auto pid = q.opt_int64(14)) {
+      r.supervisor = Supervisor{*pid, q.opt_int64(15).value_or(0), q.opt_text(16).value_or(""),
+                                q.opt_text(17).value_or(""), q.opt_text(18).value_or("")};
+      r.stale = r.status == "RUNNING" && supervisor_gone(*r.supervisor).value_or(false);
+    }
+    r.heartbeat_ms = q.opt_int64(19);
     index[r.id] = out.size();
     out.push_back(std::move(r));
     q.reset();
@@ -424,6 +508,24 @@ void end_run(store::Db& db, const RunRef& run, RunStatus status, std::optional<i
   store::Stmt u(db, "UPDATE runs SET status = ?2, end_ms = ?3, exit_code = ?4 WHERE id = ?1");
   u.bind(1, run.id).bind(2, to_string(status)).bind(3, now_ms()).bind(4, exit_code).exec();
   tx.commit();
+}
+
+void write_heartbeat(store::Db& db, const RunRef& run) {
+  store::Transaction tx(db);
+  store::Stmt u(db, "UPDATE runs SET heartbeat_ms = ?2 WHERE id = ?1 AND status = 'RUNNING'");
+  u.bind(1, run.id).bind(2, now_ms()).exec();
+  tx.commit();
+}
+
+bool run_is_stale(store::Db& db, std::int64_t run_id) {
+  store::Stmt q(db,
+                "SELECT supervisor_pid, supervisor_start, supervisor_host, supervisor_boot_id, supervisor_pidns "
+                "FROM runs WHERE id = ?1 AND status = 'RUNNING' AND supervisor_pid IS NOT NULL");
+  q.bind(1, run_id);
+  if (!q.step()) return false;
+  Supervisor s{q.int64(0), q.opt_int64(1).value_or(0), q.opt_text(2).value_or(""), q.opt_text(3).value_or(""),
+               q.opt_text(4).value_or("")};
+  return supervisor_gone(s).value_or(false);
 }
 
 void rename_run(store::Db& db, const RunRef& run, const std::string& name) {

@@ -32,6 +32,25 @@ struct MetricSummary {
   std::int64_t count = 0;
 };
 
+// The process that supervises a run of 'mlt run -- CMD' (the mlt process that waits for CMD).
+// Runs of 'mlt run start' have none: the 'mlt run start' process exits at once, and the process
+// that will end the run (a shell, a script, a scheduler) cannot be known.
+struct Supervisor {
+  std::int64_t pid = 0;
+  std::int64_t start_ticks = 0;   // its start time, clock ticks after boot (/proc/PID/stat field 22)
+  std::string host;               // gethostname()
+  std::string boot_id;            // /proc/sys/kernel/random/boot_id, new at every boot
+  std::string pid_ns;             // readlink /proc/self/ns/pid: containers share a kernel, not pids
+};
+// This process, as the supervisor of a run it starts.
+Supervisor this_process();
+// Whether `s` is a process of this host (same host name, boot and pid namespace), so that its
+// pid can be checked at all.
+bool same_host(const Supervisor& s);
+// On this host: true when the process is gone (no such pid, or the pid now belongs to a process
+// that started at another time). nullopt when it cannot be told (another host, another boot).
+std::optional<bool> supervisor_gone(const Supervisor& s);
+
 struct Run {
   std::int64_t id = 0;
   std::string uuid, name;
@@ -55,6 +74,11 @@ struct Run {
     std::string ref() const { return dataset + "@v" + std::to_string(version); }
   };
   std::vector<Input> inputs;            // data versions it used, by dataset, version, context
+  std::optional<Supervisor> supervisor; // for runs of 'mlt run -- CMD'
+  std::optional<std::int64_t> heartbeat_ms;   // the supervisor's last sign of life
+  // RUNNING, but its supervisor is known to be gone (killed, crashed): nothing will end it. Only
+  // decided for supervisors on this host; see supervisor_gone().
+  bool stale = false;
 };
 
 struct NewRun {
@@ -63,6 +87,7 @@ struct NewRun {
   std::string parent;               // a RUN reference, or empty
   std::string user;
   std::vector<KeyValue> params, tags;
+  std::optional<Supervisor> supervisor;   // recorded with the run, with a first heartbeat
 };
 
 struct CreatedRun {
@@ -106,6 +131,12 @@ std::vector<Run> load_runs(store::Db& db, const std::vector<std::int64_t>& ids);
 // A run that already ended is a conflict (exit 5).
 void end_run(store::Db& db, const RunRef& run, RunStatus status, std::optional<int> exit_code);
 void rename_run(store::Db& db, const RunRef& run, const std::string& name);
+// The supervisor's sign of life: sets the run's heartbeat to now while it is RUNNING.
+void write_heartbeat(store::Db& db, const RunRef& run);
+// Whether the RUNNING run with this id is stale (see Run::stale); false for any other run.
+bool run_is_stale(store::Db& db, std::int64_t run_id);
+// The interval at which 'mlt run -- CMD' writes a run's heartbeat.
+constexpr std::int64_t heartbeat_interval_ms = 30'000;
 bool set_run_deleted(store::Db& db, const RunRef& run, bool deleted);
 
 // Params: logging the same value again is fine; a different value is exit 5 naming both.

@@ -269,6 +269,22 @@ CREATE TABLE deployments(
 CREATE INDEX deployments_by_model ON deployments(model_name, model_version);
 )sql";
 
+// Schema v8: the process that supervises a run of 'mlt run -- CMD', so that a run whose
+// supervisor was killed can be told from one still going. supervisor_start is the process's start
+// time in clock ticks after boot (/proc/PID/stat field 22), which tells a reused pid apart;
+// supervisor_pidns is the pid namespace (readlink /proc/self/ns/pid), since containers on one
+// kernel share the boot id but not their pids. heartbeat_ms is written by the supervisor at the
+// start and then every 30 s while the command runs. All NULL for runs of 'mlt run start' and
+// for runs older than v8.
+constexpr const char* v8 = R"sql(
+ALTER TABLE runs ADD COLUMN supervisor_pid INTEGER;
+ALTER TABLE runs ADD COLUMN supervisor_start INTEGER;
+ALTER TABLE runs ADD COLUMN supervisor_host TEXT;
+ALTER TABLE runs ADD COLUMN supervisor_boot_id TEXT;
+ALTER TABLE runs ADD COLUMN supervisor_pidns TEXT;
+ALTER TABLE runs ADD COLUMN heartbeat_ms INTEGER;
+)sql";
+
 constexpr store::Migration migrations[] = {
     {"experiments, runs, params, tags, metrics", v1},
     {"run artifacts, stat cache", v2},
@@ -277,6 +293,7 @@ constexpr store::Migration migrations[] = {
     {"model registry", v5},
     {"data versions and run inputs", v6},
     {"deployments", v7},
+    {"run supervisors and heartbeats", v8},
 };
 
 }  // namespace

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include "core/metrics.hpp"
@@ -586,4 +589,76 @@ TEST_CASE("list_runs attaches details to the right runs past 500 runs") {
     if (r.metrics.size() != (has_metric ? 1u : 0u) || (has_metric && r.metrics[0].last != i)) ++wrong;
   }
   CHECK(wrong == 0);
+}
+
+TEST_CASE("supervisor_gone: this process lives; a dead or reused pid is gone; another host cannot tell") {
+  auto me = this_process();
+  CHECK(me.pid == ::getpid());
+  CHECK(me.start_ticks > 0);
+  CHECK(me.boot_id.size() == 36);
+  CHECK(same_host(me));
+  CHECK(supervisor_gone(me) == std::optional<bool>(false));
+
+  Supervisor reused = me;
+  reused.start_ticks = me.start_ticks + 1;   // the pid now belongs to a process started later
+  CHECK(supervisor_gone(reused) == std::optional<bool>(true));
+
+  Supervisor dead = me;
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  dead.pid = child;   // reaped: no process has this pid (until the kernel hands it out again)
+  CHECK(supervisor_gone(dead) == std::optional<bool>(true));
+
+  Supervisor remote = me;
+  remote.host = "elsewhere";
+  CHECK_FALSE(supervisor_gone(remote).has_value());
+  Supervisor rebooted = me;
+  rebooted.boot_id = "00000000-0000-0000-0000-000000000000";
+  CHECK_FALSE(supervisor_gone(rebooted).has_value());
+}
+
+TEST_CASE("runs record their supervisor; stale is decided for RUNNING runs only") {
+  TempProject p;
+  NewRun spec;
+  spec.name = "supervised";
+  spec.supervisor = this_process();
+  auto ref = create_run(p.db(), spec).ref;
+  auto run = load_run(p.db(), ref);
+  REQUIRE(run.supervisor);
+  CHECK(run.supervisor->pid == ::getpid());
+  CHECK(run.heartbeat_ms == run.start_ms);
+  CHECK_FALSE(run.stale);
+  CHECK_FALSE(run_is_stale(p.db(), ref.id));
+
+  mlt::store::Stmt u(p.db(), "UPDATE runs SET supervisor_start = supervisor_start + 1 WHERE id = ?1");
+  u.bind(1, ref.id).exec();
+  CHECK(load_run(p.db(), ref).stale);
+  CHECK(run_is_stale(p.db(), ref.id));
+  end_run(p.db(), ref, RunStatus::killed, std::nullopt);
+  CHECK_FALSE(load_run(p.db(), ref).stale);
+  CHECK_FALSE(run_is_stale(p.db(), ref.id));
+
+  auto manual = load_run(p.db(), make_run(p.db(), "manual"));
+  CHECK_FALSE(manual.supervisor);
+  CHECK_FALSE(manual.heartbeat_ms);
+  CHECK_FALSE(manual.stale);
+}
+
+TEST_CASE("write_heartbeat moves a running run's heartbeat, not an ended one's") {
+  TempProject p;
+  NewRun spec;
+  spec.supervisor = this_process();
+  ScopedEnv pin("MLT_NOW_MS", "1000");
+  auto ref = create_run(p.db(), spec).ref;
+  CHECK(load_run(p.db(), ref).heartbeat_ms == 1000);
+  pin.set("2000");
+  write_heartbeat(p.db(), ref);
+  CHECK(load_run(p.db(), ref).heartbeat_ms == 2000);
+  end_run(p.db(), ref, RunStatus::finished, 0);
+  pin.set("3000");
+  write_heartbeat(p.db(), ref);
+  CHECK(load_run(p.db(), ref).heartbeat_ms == 2000);
 }
