@@ -7,8 +7,12 @@
 #include "cli/output.hpp"
 #include "core/data.hpp"
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "core/artifacts.hpp"
 #include "core/channel.hpp"
@@ -61,6 +65,7 @@ core::NewRun new_run_spec(Context& ctx, const RunOptions& o, std::string* git_di
                            {"mlt.git.remote", g.state->remote_url}})
         if (!v.empty()) spec.tags.emplace_back(k, v);
       spec.tags.emplace_back("mlt.git.dirty", g.state->dirty ? "true" : "false");
+      spec.tags.emplace_back("mlt.git.untracked", std::to_string(g.state->untracked));
       if (git_diff) *git_diff = g.state->diff;
     } else if (g.why_not != "not a git repository") {
       ctx.warn(fmt::format("git state not recorded: {}", g.why_not));
@@ -100,9 +105,60 @@ void record_inputs(Context& ctx, const core::RunRef& run,
   for (auto& [v, context] : inputs) core::log_input(ctx.db(), run, v, context);
 }
 
+// The edit distance of a and b (insertions, deletions, substitutions and swaps of adjacent
+// characters), stopping early: anything above `limit` is limit + 1.
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
+  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return limit + 1;
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return std::min(d[a.size()][b.size()], limit + 1);
+}
+
+// Whether CMD came after '--' on the command line. CLI11 does not say, so the process's own
+// arguments are read back: CMD is their tail, and '--' is the word just before it.
+bool command_after_double_dash(const std::vector<std::string>& cmd) {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  if (!in) return true;  // cannot tell: accept the command as written
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  std::size_t start = 0;
+  while (start < all.size()) {
+    auto end = all.find('\0', start);
+    if (end == std::string::npos) end = all.size();
+    args.push_back(all.substr(start, end - start));
+    start = end + 1;
+  }
+  if (args.size() < cmd.size() + 1) return true;
+  return args[args.size() - cmd.size() - 1] == "--";
+}
+
+// 'mlt run ls' and 'mlt run strat' are slips for 'mlt runs' and 'mlt run start', not programs to
+// track: without '--', a first word that is 'ls' or 'list', or one edit away from a subcommand
+// of 'mlt run', is refused (exit 2). 'mlt run -- ls' runs /bin/ls.
+void refuse_subcommand_slip(const std::vector<std::string>& cmd, const std::vector<std::string>& subcommands) {
+  const std::string& w = cmd[0];
+  std::string suggestion;
+  if (w == "ls" || w == "list") suggestion = "mlt runs";
+  for (auto& s : subcommands)
+    if (suggestion.empty() && edit_distance(w, s, 1) <= 1) suggestion = "mlt run " + s;
+  if (suggestion.empty() || command_after_double_dash(cmd)) return;
+  throw Error(ExitCode::usage, fmt::format("'{}' is not a 'mlt run' subcommand", w),
+              fmt::format("did you mean '{}'? To run the program '{}' as a tracked run, write 'mlt run -- {}'",
+                          suggestion, w, core::shell_quote(cmd)));
+}
+
 int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string>& cmd) {
   if (cmd.empty())
     throw Error(ExitCode::usage, "no command to run", "write 'mlt run [OPTIONS] -- CMD [ARG]...'");
+  // A reader that goes away ('mlt run -- CMD | head -1') must not kill the supervisor: the run
+  // still ends with the child's status, and the captured output is still stored.
+  ::signal(SIGPIPE, SIG_IGN);
   std::string why;
   if (!core::find_executable(cmd[0], why)) {
     // like a shell: 127 when the command cannot be found, 126 when it cannot be executed
@@ -114,6 +170,7 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
   std::string git_diff;
   auto spec = new_run_spec(ctx, o, &git_diff);
   spec.tags.emplace_back("mlt.source.command", core::shell_quote(cmd));
+  spec.supervisor = core::this_process();   // tells a run whose mlt was killed from a live one
   auto created = core::create_run(ctx.db(), spec);
   record_inputs(ctx, created.ref, inputs);
   if (created.created_experiment) ctx.note(fmt::format("mlt: created experiment '{}'", created.experiment));
@@ -184,6 +241,7 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
   fds.emplace_back(metrics_pipe.write, child_metrics_fd);
   core::ChildResult res;
   try {
+    core::Heartbeat heartbeat(ctx.project(), created.ref, core::heartbeat_interval_ms);
     res = core::run_child(cmd, env, fds);
   } catch (const Error&) {
     core::end_run(ctx.db(), created.ref, core::RunStatus::failed, 127);
@@ -237,7 +295,13 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
   core::RunStatus status = core::RunStatus::finished;
   if (res.signal != 0 || (res.received != 0 && res.exit_code != 0)) status = core::RunStatus::killed;
   else if (res.exit_code != 0) status = core::RunStatus::failed;
-  core::end_run(ctx.db(), created.ref, status, res.exit_code);
+  try {
+    core::end_run(ctx.db(), created.ref, status, res.exit_code);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::conflict) throw;
+    // someone ended it meanwhile ('mlt run end'): their status stands, the command's exit code too
+    ctx.warn(e.what());
+  }
   auto run = core::load_run(ctx.db(), created.ref);
   ctx.note(fmt::format("mlt: run {} {} in {} (exit {})", short_id(run.uuid), run.status,
                        core::human_duration(run.end_ms.value_or(run.start_ms) - run.start_ms), res.exit_code));
@@ -281,13 +345,25 @@ int run_show(Context& ctx, const RunOptions& o) {
   auto field = [&](const char* k, const std::string& v) { out += fmt::format("{:<11}{}\n", k, v); };
   field("run", fmt::format("{}  {}{}", run.uuid, run.name, run.deleted ? "  (deleted)" : ""));
   field("experiment", run.experiment);
-  field("status", run.exit_code ? fmt::format("{} (exit {})", run.status, *run.exit_code) : run.status);
+  if (run.stale)
+    field("status", fmt::format("{} (stale: its 'mlt run' process is gone; end it with 'mlt run end {} --status killed')",
+                                run.status, short_id(run.uuid)));
+  else
+    field("status", run.exit_code ? fmt::format("{} (exit {})", run.status, *run.exit_code) : run.status);
   field("user", run.user);
   field("start", core::local_time(run.start_ms));
   if (run.end_ms)
     field("end", fmt::format("{}  ({})", core::local_time(*run.end_ms), core::human_duration(*run.end_ms - run.start_ms)));
   else
     field("running", core::human_duration(core::now_ms() - run.start_ms));
+  if (run.status == "RUNNING" && run.supervisor) {
+    field("supervisor", fmt::format("pid {} on {}{}", run.supervisor->pid, run.supervisor->host,
+                                    run.stale ? " (gone)" : core::same_host(*run.supervisor) ? "" : " (another host)"));
+    if (run.heartbeat_ms)
+      field("heartbeat", fmt::format("{}  ({} ago; written every {})", core::local_time(*run.heartbeat_ms),
+                                     core::human_duration(std::max<std::int64_t>(0, core::now_ms() - *run.heartbeat_ms)),
+                                     core::human_duration(core::heartbeat_interval_ms)));
+  }
   if (run.parent_uuid) field("parent", *run.parent_uuid);
   for (auto& c : run.children) field("child", c);
   if (auto it = run.tags.find("mlt.note"); it != run.tags.end()) field("note", it->second);
@@ -382,6 +458,11 @@ void add_run_commands(CLI::App& root, Context& ctx) {
   grp->callback([&ctx, o, grp, prefix] {
     if (!grp->get_subcommands().empty()) return;
     if (prefix->count() > 0) o->metrics_prefix = prefix->as<std::string>();
+    if (!o->command.empty()) {
+      std::vector<std::string> names;
+      for (auto* sub : grp->get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+      refuse_subcommand_slip(o->command, names);
+    }
     ctx.select(Needs::project, [&ctx, o] { return run_command(ctx, *o, o->command); });
   });
 

@@ -650,6 +650,142 @@ else
   fail "child started" "child.pid written" "not written in 10 s"
 fi
 
+t "run -- CMD: a SIGKILLed supervisor takes its child along; the run shows stale and can be ended"
+cd "$T/cmd"
+rm -f "$T/child.pid"
+"$MLT_BIN" run -n victim -- sh -c 'echo $$ > "$0"; exec sleep 1000' "$T/child.pid" \
+  </dev/null >"$T/kill.out" 2>"$T/kill.err" 3>&- &
+mltpid=$!
+track_bg "$mltpid"
+if wait_for_file "$T/child.pid"; then
+  childpid=$(cat "$T/child.pid")
+  run_mlt --json run show victim
+  expect_json .stale false
+  expect_json .supervisor.pid "$mltpid"
+  expect_json .supervisor.host "$HOST"
+  expect_json '.supervisor.boot_id' "$(cat /proc/sys/kernel/random/boot_id)"
+  expect_json '.heartbeat_time_ms == .start_time_ms' true
+  kill -KILL "$mltpid"
+  wait "$mltpid" 2>/dev/null
+  gone=no
+  for _ in $(seq 200); do
+    if ! kill -0 "$childpid" 2>/dev/null; then gone=yes; break; fi
+    sleep 0.05
+  done
+  if [ "$gone" != yes ]; then
+    fail "the child died with its supervisor" "child $childpid gone" "still running after 10 s"
+    kill -KILL "$childpid" 2>/dev/null
+  fi
+  run_mlt --json run show victim
+  expect_json .status RUNNING
+  expect_json .stale true
+  run_mlt run show victim
+  expect_out_contains "RUNNING (stale: its 'mlt run' process is gone"
+  run_mlt runs
+  expect_out_match "victim +Default +STALE"
+  run_mlt --json runs -f "attributes.run_name = 'victim'"
+  expect_json '.runs[0].stale' true
+  run_mlt status
+  expect_out_match "victim.*stale"
+  run_mlt --json status
+  expect_json '[.running[] | select(.name == "victim") | .stale]' '[true]'
+  run_mlt run end victim --status killed
+  expect_rc 0
+  run_mlt --json run show victim
+  expect_json .status KILLED
+  expect_json .stale false
+else
+  fail "child started" "child.pid written" "not written in 10 s"
+fi
+
+t "run -- CMD: a run whose supervisor pid was reused by another process is stale"
+cd "$T/cmd"
+# record a run as supervised by this test's shell, but started at another time: the pid lives,
+# the process is not the one that started the run
+id=$("$MLT_BIN" run start -n reused 3>&-)
+sqlite3 .mlt/mlt.db "UPDATE runs SET supervisor_pid = $$, supervisor_start = 1, supervisor_host = '$HOST',
+  supervisor_boot_id = '$(cat /proc/sys/kernel/random/boot_id)',
+  supervisor_pidns = '$(readlink /proc/self/ns/pid)' WHERE uuid = '$id'" 2>/dev/null ||
+  fail "sqlite3 updated the run" "exit 0" "failed"
+run_mlt --json run show reused
+expect_json .stale true
+sqlite3 .mlt/mlt.db "UPDATE runs SET supervisor_host = 'elsewhere' WHERE uuid = '$id'"
+run_mlt --json run show reused
+expect_json .stale false
+run_mlt run show reused
+expect_out_contains "(another host)"
+run_mlt run start -n started-only
+run_mlt --json run show started-only
+expect_json .supervisor null
+expect_json .stale false
+
+t "run -- CMD | head -1: mlt survives the closed pipe, ends the run and keeps all the output"
+cd "$T/cmd"
+"$MLT_BIN" run -n piped -- seq 1 200000 2>"$T/pipe.err" 3>&- | head -n 1 >"$T/pipe.out"
+rc=${PIPESTATUS[0]}
+last_cmd="mlt run -n piped -- seq 1 200000 | head -n 1"
+out="$(cat "$T/pipe.out")" err="$(cat "$T/pipe.err")"
+expect_rc 0
+expect_out_eq 1
+run_mlt --json run show piped
+expect_json .status FINISHED
+expect_json .exit_code 0
+run_mlt artifact cat piped mlt/stdout.txt
+expect_rc 0
+expect_eq "captured lines" 200000 "$(printf '%s\n' "$out" | wc -l)"
+
+t "run --no-capture -- CMD | head -1: the command gets SIGPIPE itself, as in a shell pipeline"
+cd "$T/cmd"
+"$MLT_BIN" run -n piped-nocap --no-capture -- seq 1 200000 2>"$T/pipe.err" 3>&- | head -n 1 >"$T/pipe.out"
+rc=${PIPESTATUS[0]}
+last_cmd="mlt run --no-capture -- seq 1 200000 | head -n 1"
+out="$(cat "$T/pipe.out")" err="$(cat "$T/pipe.err")"
+expect_rc 141
+run_mlt --json run show piped-nocap
+expect_json .status KILLED
+expect_json .exit_code 141
+
+t "run -- ./script without a #! line runs it with /bin/sh, as shells do"
+cd "$T/cmd"
+printf 'echo "from sh: $1"\nexit 3\n' >noshebang.sh
+chmod +x noshebang.sh
+run_mlt run -n noshebang -- ./noshebang.sh arg1
+expect_rc 3
+expect_out_eq "from sh: arg1"
+expect_err_not_contains "Exec format error"
+run_mlt --json run show noshebang
+expect_json .status FAILED
+expect_json .exit_code 3
+
+t "run WORD: a word that is 'ls' or one edit from a subcommand needs '--' (exit 2, did you mean)"
+cd "$T/cmd"
+run_mlt --json runs --all
+n_before=$(jq_out '.runs | length')
+run_mlt run ls
+expect_rc 2
+expect_out_empty
+expect_err_contains "'ls' is not a 'mlt run' subcommand"
+expect_err_contains "did you mean 'mlt runs'?"
+expect_err_contains "'mlt run -- ls'"
+run_mlt run strat -n x
+expect_rc 2
+expect_err_contains "did you mean 'mlt run start'?"
+run_mlt run -p a=1 shwo x
+expect_rc 2
+expect_err_contains "did you mean 'mlt run show'?"
+run_mlt run env true
+expect_rc 2
+expect_err_contains "did you mean 'mlt run end'?"
+run_mlt --json runs --all
+expect_json '.runs | length' "$n_before"
+run_mlt run -n listed -- ls
+expect_rc 0
+run_mlt run -n echoed echo hello
+expect_rc 0
+expect_out_eq hello
+run_mlt -q run -- env true
+expect_rc 0
+
 t "run -- CMD inside run -- CMD becomes a child run"
 cd "$T/cmd"
 run_mlt run -n outer -- mlt run -n inner -- sh -c 'exit 4'
@@ -713,6 +849,41 @@ if command -v git >/dev/null 2>&1; then
   run_mlt --json run show clean2
   expect_json '.tags["mlt.git.dirty"]' false
   expect_json '.tags["mlt.git.commit"]' "$(git rev-parse HEAD)"
+fi
+
+t "git: untracked files are counted in mlt.git.untracked; ignored ones are not"
+if command -v git >/dev/null 2>&1; then
+  cd "$T/repo"
+  printf '.mlt/\n' >.git/info/exclude
+  run_mlt run -n untracked0 -- true
+  run_mlt --json run show untracked0
+  expect_json '.tags["mlt.git.untracked"]' 0
+  printf 'print(1)\n' >new_script.py
+  mkdir -p newdir && printf 'x\n' >newdir/a && printf 'y\n' >newdir/b
+  printf '*.log\n' >.gitignore
+  printf 'z\n' >ignored.log
+  run_mlt run -n untracked3 -- true
+  run_mlt --json run show untracked3
+  # new_script.py, newdir/ (one entry, as git status shows it) and .gitignore itself
+  expect_json '.tags["mlt.git.untracked"]' 3
+  expect_json '.tags["mlt.git.dirty"]' false
+  rm -rf new_script.py newdir .gitignore ignored.log
+fi
+
+t "git: found through a worktree's .git file; not above GIT_CEILING_DIRECTORIES"
+if command -v git >/dev/null 2>&1; then
+  cd "$T/repo"
+  git worktree add -q "$T/repo-wt" 2>/dev/null || git worktree add "$T/repo-wt" >/dev/null 2>&1
+  cd "$T/repo-wt"
+  MLT_DIR="$T/repo/.mlt" run_mlt run -n in-worktree -- true
+  expect_rc 0
+  MLT_DIR="$T/repo/.mlt" run_mlt --json run show in-worktree
+  expect_json '.tags["mlt.git.commit"]' "$(git rev-parse HEAD)"
+  mkdir -p "$T/repo/lib/ceil" && cd "$T/repo/lib/ceil"
+  GIT_CEILING_DIRECTORIES="$T/repo/lib" run_mlt run -n ceiling -- true
+  expect_rc 0
+  run_mlt --json run show ceiling
+  expect_json '[.tags | keys[] | select(startswith("mlt.git."))]' '[]'
 fi
 
 t "git: from a subdirectory of the repository"
