@@ -19,6 +19,7 @@
 #include "core/registry.hpp"
 #include "core/values.hpp"
 #include "core/yaml.hpp"
+#include "store/dir_fd.hpp"
 
 namespace mlt::core {
 namespace {
@@ -545,9 +546,18 @@ Rendered render_deploy(Project& p, const std::string& uri, const std::string& ta
 std::vector<const RenderedFile*> check_rendered(const Rendered& r, const fs::path& dir, bool force) {
   std::vector<const RenderedFile*> to_write;
   for (auto& f : r.files) {
-    validate_artifact_path(f.path);
+    auto parts = validate_artifact_path(f.path);
     fs::path target = dir / f.path;
     struct stat st {};
+    fs::path below = dir;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {   // a folder on the way that is a link: refused here
+      below /= parts[i];
+      if (::lstat(below.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+        throw Error(ExitCode::conflict,
+                    fmt::format("'{}' is {}; refusing to write there", below.string(),
+                                S_ISLNK(st.st_mode) ? "a symlink" : "not a directory"),
+                    "remove it or choose another -o DIR; nothing was written");
+    }
     if (::lstat(target.c_str(), &st) != 0) {
       to_write.push_back(&f);
       continue;
@@ -568,13 +578,15 @@ std::vector<const RenderedFile*> check_rendered(const Rendered& r, const fs::pat
 }
 
 void write_rendered(const Rendered& r, const fs::path& dir, bool force) {
-  std::error_code ec;
-  for (auto* f : check_rendered(r, dir, force)) {   // every conflict is found before the first write
-    fs::path target = dir / f->path;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec)
-      throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", target.parent_path().string(), ec.message()));
-    store::replace_file(target, f->content, f->mode);
+  auto to_write = check_rendered(r, dir, force);   // every conflict is found before the first write
+  if (to_write.empty()) return;
+  // through directory fds: a folder swapped for a symlink meanwhile sends nothing elsewhere
+  auto top = store::DirFd::open_or_create(dir);
+  for (auto* f : to_write) {
+    auto parts = validate_artifact_path(f->path);
+    std::optional<store::DirFd> below;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) below = (below ? *below : top).sub_or_make(parts[i]);
+    (below ? *below : top).write_file(parts.back(), f->content, f->mode);
   }
 }
 

@@ -1141,6 +1141,15 @@ expect_rc 0
 MLT_NOW_MS=$(at 20000) run_mlt deploy rollback edge --to 1
 expect_rc 2                                          # revision 1 is the current one
 
+t "render docker -o DIR whose model/ is a symlink to elsewhere: exit 5, nothing written through it"
+cd "$P"
+mkdir -p dk-link "$T/dk-victim"
+ln -s "$T/dk-victim" dk-link/model
+run_mlt deploy render models:/churn/2 --target docker -o dk-link
+expect_rc 5
+expect_err_contains "symlink"
+expect_eq "nothing written in the link's target" "" "$(ls -A "$T/dk-victim")"
+
 t "outside a project: deploy commands exit 3 and write nothing"
 mkdir -p "$T/noproj"
 cd "$T/noproj"
