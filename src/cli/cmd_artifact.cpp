@@ -123,7 +123,7 @@ int artifact_get(Context& ctx, const ArtifactOptions& o) {
   ro.force = o.force;
   ro.progress = progress.counter();
   ro.warn = [&ctx](const std::string& m) { ctx.warn(m); };
-  core::restore(ctx.project(), e, dest, ro);
+  auto rs = core::restore(ctx.project(), e, dest, ro);
   if (ctx.global.json) {
     Json j;
     j["run"] = run.uuid;
@@ -131,10 +131,16 @@ int artifact_get(Context& ctx, const ArtifactOptions& o) {
     j["destination"] = dest.string();
     j["digest"] = e.digest.str();
     j["size"] = e.size;
+    j["skipped"] = rs.skipped;
     print_json(j);
   } else {
     ctx.note(fmt::format("wrote '{}' ({})", dest.string(), human_bytes(e.size)));
   }
+  if (rs.skipped > 0)
+    throw Error(ExitCode::failure,
+                fmt::format("{} symlink{} of '{}' {} not restored", rs.skipped, rs.skipped == 1 ? "" : "s",
+                            path.empty() ? e.name : path, rs.skipped == 1 ? "was" : "were"),
+                "see the warnings above: only links leading to a restored entry are created");
   return 0;
 }
 

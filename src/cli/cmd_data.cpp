@@ -216,7 +216,8 @@ int data_checkout(Context& ctx, const DataOptions& o) {
     return 0;
   }
   Progress progress(ctx, "checkout", static_cast<std::uint64_t>(v.bytes));
-  auto r = core::checkout_data(ctx.project(), v, o.out, o.force, progress.counter());
+  auto r = core::checkout_data(ctx.project(), v, o.out, o.force, progress.counter(),
+                               [&ctx](const std::string& m) { ctx.warn(m); });
   std::string dest = o.out.empty() ? (v.source.empty() ? "." : v.source) : o.out;
   if (ctx.global.json) {
     Json j;
@@ -226,14 +227,20 @@ int data_checkout(Context& ctx, const DataOptions& o) {
     j["unchanged"] = r.unchanged;
     j["bytes"] = r.bytes;
     j["extra"] = r.extra;
+    j["skipped"] = r.skipped;
     print_json(j);
-    return 0;
+  } else {
+    ctx.note(fmt::format("{} at '{}': {} file{} written ({}), {} unchanged", v.ref(), dest, r.written,
+                         r.written == 1 ? "" : "s", human_bytes(r.bytes), r.unchanged));
+    if (!r.extra.empty())
+      ctx.note(fmt::format("{} file{} not in {} left in place (e.g. '{}')", r.extra.size(),
+                           r.extra.size() == 1 ? "" : "s", v.ref(), r.extra.front()));
   }
-  ctx.note(fmt::format("{} at '{}': {} file{} written ({}), {} unchanged", v.ref(), dest, r.written,
-                       r.written == 1 ? "" : "s", human_bytes(r.bytes), r.unchanged));
-  if (!r.extra.empty())
-    ctx.note(fmt::format("{} file{} not in {} left in place (e.g. '{}')", r.extra.size(), r.extra.size() == 1 ? "" : "s",
-                         v.ref(), r.extra.front()));
+  if (r.skipped > 0)
+    throw Error(ExitCode::failure,
+                fmt::format("{} symlink{} of {} {} not restored", r.skipped, r.skipped == 1 ? "" : "s", v.ref(),
+                            r.skipped == 1 ? "was" : "were"),
+                "see the warnings above: only links leading to an entry of the version are created");
   return 0;
 }
 

@@ -24,6 +24,7 @@ struct LogOptions {
   std::vector<std::string> paths;
   std::string as;
   bool as_given = false;
+  bool keep_links = false;
   std::string input, context;   // --as '' is an invalid path, not "no --as"
 };
 
@@ -52,18 +53,26 @@ int log_artifact(Context& ctx, const LogOptions& o) {
   }
   ao.progress = progress.counter();
   ao.warn = [&ctx](const std::string& m) { ctx.warn(m); };
+  ao.keep_links = o.keep_links;
   auto root = core::log_artifacts(ctx.project(), run, sources, o.as_given ? std::optional(o.as) : std::nullopt, st, ao);
   if (ctx.global.json) {
     Json j;
     j["run"] = run.uuid;
     j["artifacts"] = root.str();
     j["files"] = st.files;
+    j["links"] = st.links;
+    j["followed_links"] = st.followed;
     j["bytes"] = st.bytes;
     j["read_bytes"] = st.hashed;
     j["new_bytes"] = st.new_bytes;
     print_json(j);
   } else {
-    ctx.note(fmt::format("added {} file{} ({}), {} new in the store", st.files, st.files == 1 ? "" : "s",
+    std::string links;
+    if (st.links > 0) links += fmt::format(" and {} symlink{}", st.links, st.links == 1 ? "" : "s");
+    if (st.followed > 0) links += fmt::format(", {} symlink{} stored as {} target{}", st.followed,
+                                              st.followed == 1 ? "" : "s", st.followed == 1 ? "its" : "their",
+                                              st.followed == 1 ? "" : "s");
+    ctx.note(fmt::format("added {} file{}{} ({}), {} new in the store", st.files, st.files == 1 ? "" : "s", links,
                          human_bytes(st.bytes), human_bytes(st.new_bytes)));
   }
   return 0;
@@ -247,11 +256,13 @@ void add_log_commands(CLI::App& root, Context& ctx) {
   t->add_option("--run", o->run, run_help)->type_name("RUN");
   t->callback([&ctx, o] { ctx.select(Needs::project, [&ctx, o] { return log_tag(ctx, *o); }); });
 
-  auto* a = grp->add_subcommand("artifact", "Store files or directories as artifacts of a run (symlinks kept as links).");
+  auto* a = grp->add_subcommand("artifact", "Store files or directories as artifacts of a run.");
   a->add_option("paths", o->paths, "Files or directories to add.")->type_name("PATH");
   auto* as = a->add_option("--as", o->as, "Store at DEST in the run's artifacts (with several PATHs: inside DEST).")
                  ->type_name("DEST");
   a->add_option("--run", o->run, run_help)->type_name("RUN");
+  a->add_flag("--keep-links", o->keep_links,
+              "Store every symlink below PATH as a link (default: only links leading inside PATH).");
   a->callback([&ctx, o, as] {
     o->as_given = as->count() > 0;
     ctx.select(Needs::project, [&ctx, o] { return log_artifact(ctx, *o); });

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -16,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "core/paths.hpp"
+#include "store/dir_fd.hpp"
 
 namespace mlt::core {
 namespace {
@@ -65,10 +67,17 @@ class Snapshotter {
     if (::lstat(abs.c_str(), &st) != 0)
       throw Error(ExitCode::usage, fmt::format("cannot add '{}': {}", src.string(), std::strerror(errno)),
                   "check the path");
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
-      throw Error(ExitCode::usage, fmt::format("cannot add '{}': not a file, directory or symlink", src.string()));
-    Node root;
     std::string name = name_of(abs);
+    fs::path walk_root = abs;
+    if (S_ISLNK(st.st_mode)) {  // a path named on the command line is followed
+      walk_root = real_path(abs, src.string());
+      if (::stat(walk_root.c_str(), &st) != 0) sys_fail("cannot add", src);
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+      throw Error(ExitCode::usage, fmt::format("cannot add '{}': not a file or directory", src.string()));
+    root_ = walk_root;
+    root_real_ = real_path(walk_root, src.string());
+    Node root;
     validate_name(name, src.string());
     root.entry.name = name;
     {
@@ -84,7 +93,7 @@ class Snapshotter {
           }
         }
       } end{p_.db()};
-      walk(abs, st, root, src.string());
+      walk(walk_root, st, root, src.string(), {}, false);
       lookup_.reset();
     }
     hash_pending();
@@ -118,6 +127,7 @@ class Snapshotter {
   struct Node {
     TreeEntry entry;
     std::vector<Node> children;
+    bool skip = false;   // a link to a special file: left out
   };
 
   std::string cache_key(const fs::path& abs) const {
@@ -126,21 +136,104 @@ class Snapshotter {
     return abs.string();
   }
 
-  void walk(const fs::path& abs, const struct stat& st, Node& node, const std::string& shown) {
-    if (abs == p_.dir()) {  // never snapshot the store into itself
+  // The real path of `p` (every link resolved); exit 2 naming `shown` when it dangles.
+  static fs::path real_path(const fs::path& p, const std::string& shown) {
+    char* r = ::realpath(p.c_str(), nullptr);
+    if (!r) {
+      std::string target(4096, '\0');
+      ssize_t n = ::readlink(p.c_str(), target.data(), target.size());
+      target.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+      throw Error(ExitCode::usage,
+                  n > 0 ? fmt::format("cannot add '{}': it is a symlink to '{}', which does not exist ({})", shown,
+                                      target, std::strerror(errno))
+                        : fmt::format("cannot add '{}': {}", shown, std::strerror(errno)),
+                  "fix or remove the link (--keep-links stores links as they are)");
+    }
+    fs::path out(r);
+    std::free(r);
+    return out;
+  }
+
+  static std::string read_link(const fs::path& abs, std::size_t size_hint) {
+    std::string target(std::max<std::size_t>(size_hint, 4096), '\0');
+    ssize_t n = ::readlink(abs.c_str(), target.data(), target.size());
+    if (n < 0) sys_fail("cannot read link", abs);
+    target.resize(static_cast<std::size_t>(n));
+    return target;
+  }
+
+  // What is at `rel` below the source on disk, for resolve_link (the store is not part of it).
+  std::optional<PathNode> on_disk(const std::vector<std::string>& rel) {
+    fs::path p = root_;
+    for (auto& c : rel) p /= c;
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || is_store(st)) return std::nullopt;
+    if (S_ISLNK(st.st_mode)) return PathNode{EntryKind::link, read_link(p, static_cast<std::size_t>(st.st_size))};
+    return PathNode{S_ISDIR(st.st_mode) ? EntryKind::dir : EntryKind::file, {}};
+  }
+
+  // The project's .mlt folder, however it is reached.
+  bool is_store(const struct stat& st) {
+    if (!store_id_) {
+      struct stat s {};
+      store_id_ = ::stat(p_.dir().c_str(), &s) == 0 ? std::pair(s.st_dev, s.st_ino) : std::pair<dev_t, ino_t>(0, 0);
+    }
+    return S_ISDIR(st.st_mode) && st.st_dev == store_id_->first && st.st_ino == store_id_->second;
+  }
+
+  // `rel`: the node's path below the source; `deref`: below a folder reached through a link
+  // (there every link is followed, as `cp -rL` does).
+  void walk(const fs::path& abs, const struct stat& st, Node& node, const std::string& shown,
+            const std::vector<std::string>& rel, bool deref) {
+    if (abs == p_.dir() || is_store(st)) {  // never snapshot the store into itself (also reached through a link)
       node.entry.kind = EntryKind::dir;
       return;
     }
     if (S_ISLNK(st.st_mode)) {
-      std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 4096), '\0');
-      ssize_t n = ::readlink(abs.c_str(), target.data(), target.size());
-      if (n < 0) sys_fail("cannot read link", abs);
-      target.resize(static_cast<std::size_t>(n));
-      node.entry.kind = EntryKind::link;
-      node.entry.mode = 0777;
-      node.entry.size = target.size();
-      node.entry.digest = opt_.dry_run ? store::sha256(target) : p_.objects().put_blob(target);
-      ++stats_.links;
+      std::string target = read_link(abs, static_cast<std::size_t>(st.st_size));
+      bool keep = opt_.keep_links;
+      if (!keep && !deref && !rel.empty()) {
+        auto r = resolve_link({rel.begin(), rel.end() - 1}, target,
+                              [this](const std::vector<std::string>& at) { return on_disk(at); });
+        if (r.reach == LinkReach::loop)
+          throw Error(ExitCode::usage, fmt::format("cannot add '{}': too many levels of symbolic links", shown),
+                      "fix or remove the link (--keep-links stores links as they are)");
+        keep = r.reach == LinkReach::inside;
+      }
+      if (keep) {
+        node.entry.kind = EntryKind::link;
+        node.entry.mode = 0777;
+        node.entry.size = target.size();
+        node.entry.digest = opt_.dry_run ? store::sha256(target) : p_.objects().put_blob(target);
+        ++stats_.links;
+        return;
+      }
+      // stored as what it points to
+      fs::path real = real_path(abs, shown);
+      struct stat tst {};
+      if (::stat(real.c_str(), &tst) != 0) sys_fail("cannot add", real);
+      if (S_ISDIR(tst.st_mode)) {
+        auto contains = [&](const fs::path& dir) {
+          auto d = dir.native(), r = root_real_.native();
+          return r == d || (r.starts_with(d) && (d.ends_with("/") || r[d.size()] == '/'));
+        };
+        bool cycle = contains(real) || std::any_of(ancestors_.begin(), ancestors_.end(), [&](auto& a) {
+                       return a.first == tst.st_dev && a.second == tst.st_ino;
+                     });
+        if (cycle)
+          throw Error(ExitCode::usage,
+                      fmt::format("cannot add '{}': the symlink leads to '{}', a folder that contains it", shown,
+                                  real.string()),
+                      "remove the link, or pass --keep-links to store links as they are");
+      } else if (!S_ISREG(tst.st_mode)) {
+        ++stats_.skipped;
+        if (opt_.warn) opt_.warn(fmt::format("skipped '{}': it points to a special file", shown));
+        node.entry.kind = EntryKind::dir;
+        node.skip = true;
+        return;
+      }
+      ++stats_.followed;
+      walk(real, tst, node, shown, rel, true);
       return;
     }
     if (S_ISREG(st.st_mode)) {
@@ -161,6 +254,11 @@ class Snapshotter {
     node.entry.kind = EntryKind::dir;
     node.entry.mode = 0755;
     ++stats_.dirs;
+    ancestors_.emplace_back(st.st_dev, st.st_ino);
+    struct Pop {
+      std::vector<std::pair<dev_t, ino_t>>& v;
+      ~Pop() { v.pop_back(); }
+    } pop{ancestors_};
     std::vector<std::pair<std::string, struct stat>> items;
     std::error_code ec;
     for (auto it = fs::directory_iterator(abs, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
@@ -168,6 +266,7 @@ class Snapshotter {
       if (it->path() == p_.dir()) continue;  // the project's own store is never an artifact
       struct stat cst {};
       if (::lstat(it->path().c_str(), &cst) != 0) continue;  // vanished meanwhile
+      if (is_store(cst)) continue;
       validate_name(name, shown + "/" + name);
       if (!S_ISREG(cst.st_mode) && !S_ISDIR(cst.st_mode) && !S_ISLNK(cst.st_mode)) {
         ++stats_.skipped;
@@ -181,7 +280,9 @@ class Snapshotter {
     node.children.resize(items.size());  // no reallocation after this: jobs point into it
     for (std::size_t i = 0; i < items.size(); ++i) {
       node.children[i].entry.name = items[i].first;
-      walk(abs / items[i].first, items[i].second, node.children[i], shown + "/" + items[i].first);
+      auto sub = rel;
+      sub.push_back(items[i].first);
+      walk(abs / items[i].first, items[i].second, node.children[i], shown + "/" + items[i].first, sub, deref);
     }
   }
 
@@ -256,6 +357,7 @@ class Snapshotter {
     std::vector<TreeEntry> entries;
     node.entry.size = 0;
     for (auto& c : node.children) {
+      if (c.skip) continue;
       finish(c, path.empty() ? c.entry.name : path + "/" + c.entry.name);
       if (c.entry.kind != EntryKind::link) node.entry.size += c.entry.size;  // bytes of files
       entries.push_back(c.entry);
@@ -270,91 +372,146 @@ class Snapshotter {
   std::vector<FileJob> jobs_;
   std::vector<CacheRow> rows_;
   std::optional<store::Stmt> lookup_;
+  fs::path root_, root_real_;                          // the source being walked, and its real path
+  std::vector<std::pair<dev_t, ino_t>> ancestors_;     // folders on the way down (link cycles)
+  std::optional<std::pair<dev_t, ino_t>> store_id_;
 };
 
 // ---- restore ----
 
-std::string random_suffix() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return fmt::format("{:012x}", rng() & 0xffffffffffffULL);
-}
+// One restore: everything below the destination goes through directory fds (store::DirFd).
+class Restorer {
+ public:
+  Restorer(Project& p, const TreeEntry& context, const RestoreOptions& opt) : p_(p), context_(context), opt_(opt) {}
 
-bool lexists(const fs::path& p, struct stat& st) { return ::lstat(p.c_str(), &st) == 0; }
+  // Writes `e` as entry `name` of `dir`; `rel` is its path below the restored entry.
+  void into(const store::DirFd& dir, const TreeEntry& e, const std::string& name, const std::vector<std::string>& rel) {
+    auto st = dir.stat(name);
+    if (e.kind == EntryKind::dir) {
+      if (st && S_ISLNK(st->st_mode))
+        throw Error(ExitCode::conflict, fmt::format("'{}' is a symlink; refusing to write through it", (dir / name).string()),
+                    "remove it or choose another destination");
+      if (st && !S_ISDIR(st->st_mode)) {
+        if (!opt_.force)
+          throw Error(ExitCode::conflict, fmt::format("'{}' exists and is not a directory", (dir / name).string()),
+                      "use --force to replace it");
+        dir.unlink(name);
+        st.reset();
+      }
+      auto sub = st ? dir.sub(name) : dir.make_sub(name);
+      children(sub, e, rel);
+      return;
+    }
+    if (st) {
+      if (S_ISDIR(st->st_mode))
+        throw Error(ExitCode::conflict, fmt::format("'{}' is a directory", (dir / name).string()),
+                    "choose another destination");
+      if (!opt_.force)
+        throw Error(ExitCode::conflict, fmt::format("'{}' exists", (dir / name).string()), "use --force to replace it");
+    }
+    if (e.kind == EntryKind::link) link(dir, e, name, rel);
+    else file(dir, e, name, rel);
+  }
 
-void write_file(Project& p, const TreeEntry& e, const fs::path& dest, const RestoreOptions& opt) {
-  fs::path tmp = dest.parent_path() / fmt::format(".{}.mlt-{}", e.name.empty() ? "file" : e.name.substr(0, 64), random_suffix());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) sys_fail("cannot create", tmp);
-  try {
-    p.objects().read_file(e.digest, [&](const std::uint8_t* data, std::size_t n) {
-      store::write_all(fd, data, n, tmp);
-      if (opt.progress) *opt.progress += n;
-    });
-    ::fchmod(fd, e.mode & 0777);
-    if (::close(fd) != 0) {
+  // Writes the entries of directory `e` into the open folder `dir`.
+  void children(const store::DirFd& dir, const TreeEntry& e, const std::vector<std::string>& rel) {
+    for (auto& c : read_tree(p_.objects(), e.digest)) {
+      auto sub = rel;
+      sub.push_back(c.name);
+      into(dir, c, c.name, sub);
+    }
+  }
+
+  RestoreStats stats;
+
+ private:
+  static std::string shown(const std::vector<std::string>& rel, const std::string& name) {
+    return rel.empty() ? name : join_path(rel);
+  }
+
+  void file(const store::DirFd& dir, const TreeEntry& e, const std::string& name, const std::vector<std::string>& rel) {
+    std::string tmp;
+    int fd = dir.create_temp(name, tmp);
+    try {
+      auto over = opt_.content.find(join_path(rel));
+      if (!rel.empty() && over != opt_.content.end()) {
+        store::write_all(fd, over->second.data(), over->second.size(), dir / tmp);
+        if (opt_.progress) *opt_.progress += e.size;
+      } else {
+        p_.objects().read_file(e.digest, [&](const std::uint8_t* data, std::size_t n) {
+          store::write_all(fd, data, n, dir / tmp);
+          if (opt_.progress) *opt_.progress += n;
+        });
+      }
+      ::fchmod(fd, e.mode & 0777);
+      int rc = ::close(fd);
       fd = -1;
-      sys_fail("cannot write", tmp);
+      if (rc != 0) sys_fail("cannot write", dir / tmp);
+      dir.rename(tmp, name);
+    } catch (...) {
+      if (fd >= 0) ::close(fd);
+      dir.unlink(tmp);
+      throw;
     }
-    fd = -1;
-    if (::rename(tmp.c_str(), dest.c_str()) != 0) sys_fail("cannot rename into", dest);
-  } catch (...) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
+    ++stats.files;
+    if (opt_.after_write) opt_.after_write(shown(rel, name));
   }
-}
 
-void write_link(Project& p, const TreeEntry& e, const fs::path& dest, const std::string& rel_path,
-                const RestoreOptions& opt) {
-  std::string target = p.objects().read(e.digest);
-  // Only links that can only lead downwards are created: relative, without a '..' component.
-  // (Judging '..' by the text alone is not enough: through another link, l1 -> l2/../x with
-  // l2 -> . leaves the destination although the text stays inside.)
-  bool up = false;
-  for (auto& part : fs::path(target)) up = up || part == "..";
-  if (target.empty() || fs::path(target).is_absolute() || up) {
-    if (opt.warn)
-      opt.warn(fmt::format("skipped symlink '{}' -> '{}': only relative links without '..' are restored", rel_path,
-                           target));
-    return;
-  }
-  fs::path tmp = dest.parent_path() / fmt::format(".{}.mlt-{}", e.name.substr(0, 64), random_suffix());
-  if (::symlink(target.c_str(), tmp.c_str()) != 0) sys_fail("cannot create symlink", tmp);
-  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    sys_fail("cannot rename into", dest);
-  }
-}
-
-void restore_into(Project& p, const TreeEntry& e, const fs::path& dest, const std::string& rel,
-                  const RestoreOptions& opt) {
-  struct stat st {};
-  bool exists = lexists(dest, st);
-  if (e.kind == EntryKind::dir) {
-    if (exists && S_ISLNK(st.st_mode))
-      throw Error(ExitCode::conflict, fmt::format("'{}' is a symlink; refusing to write through it", dest.string()),
-                  "remove it or choose another destination");
-    if (exists && !S_ISDIR(st.st_mode)) {
-      if (!opt.force)
-        throw Error(ExitCode::conflict, fmt::format("'{}' exists and is not a directory", dest.string()),
-                    "use --force to replace it");
-      if (::unlink(dest.c_str()) != 0) sys_fail("cannot remove", dest);
-      exists = false;
+  // What is at `rel` below the restored entry, for resolve_link.
+  std::optional<PathNode> in_tree(const std::vector<std::string>& rel) {
+    if (context_.kind != EntryKind::dir) return std::nullopt;
+    const TreeEntry* cur = &context_;
+    TreeEntry found;
+    for (auto& part : rel) {
+      if (cur->kind != EntryKind::dir) return std::nullopt;
+      auto it = trees_.find(cur->digest);
+      if (it == trees_.end()) it = trees_.emplace(cur->digest, read_tree(p_.objects(), cur->digest)).first;
+      auto e = std::find_if(it->second.begin(), it->second.end(), [&](const TreeEntry& t) { return t.name == part; });
+      if (e == it->second.end()) return std::nullopt;
+      found = *e;
+      cur = &found;
     }
-    if (!exists && ::mkdir(dest.c_str(), 0755) != 0) sys_fail("cannot create directory", dest);
-    for (auto& c : read_tree(p.objects(), e.digest))
-      restore_into(p, c, dest / c.name, rel.empty() ? c.name : rel + "/" + c.name, opt);
-    return;
+    PathNode n{cur->kind, {}};
+    if (cur->kind == EntryKind::link) n.target = p_.objects().read(cur->digest);
+    return n;
   }
-  if (exists) {
-    if (S_ISDIR(st.st_mode))
-      throw Error(ExitCode::conflict, fmt::format("'{}' is a directory", dest.string()), "choose another destination");
-    if (!opt.force)
-      throw Error(ExitCode::conflict, fmt::format("'{}' exists", dest.string()), "use --force to replace it");
+
+  void link(const store::DirFd& dir, const TreeEntry& e, const std::string& name, const std::vector<std::string>& rel) {
+    std::string target = p_.objects().read(e.digest);
+    // Only a link that leads to an entry of what is restored is created, judged on the stored
+    // tree (its text alone is not enough: a/K -> .. and M -> a/K/.. climbs out through another
+    // link although 'a/K/..' reads as 'a').
+    LinkReach reach = LinkReach::dangling;
+    if (!rel.empty())
+      reach = resolve_link({rel.begin(), rel.end() - 1}, target,
+                           [this](const std::vector<std::string>& at) { return in_tree(at); })
+                  .reach;
+    if (reach != LinkReach::inside) {
+      ++stats.skipped;
+      if (opt_.warn)
+        opt_.warn(fmt::format("skipped symlink '{}' -> '{}': {}", shown(rel, name), target,
+                              reach == LinkReach::outside ? "it points outside the restored folder"
+                              : reach == LinkReach::loop  ? "too many levels of symbolic links"
+                                                          : "its target is not part of what is restored"));
+      return;
+    }
+    std::string tmp;
+    dir.temp_symlink(target, name, tmp);
+    try {
+      dir.rename(tmp, name);
+    } catch (...) {
+      dir.unlink(tmp);
+      throw;
+    }
+    ++stats.links;
+    if (opt_.after_write) opt_.after_write(shown(rel, name));
   }
-  if (e.kind == EntryKind::link) write_link(p, e, dest, rel, opt);
-  else write_file(p, e, dest, opt);
-}
+
+  Project& p_;
+  const TreeEntry& context_;
+  const RestoreOptions& opt_;
+  std::map<store::Digest, std::vector<TreeEntry>> trees_;
+};
 
 }  // namespace
 
@@ -387,6 +544,12 @@ store::Digest log_artifacts(Project& p, const RunRef& run, const std::vector<fs:
     else if (dest) at = join_path(prefix) + "/" + e.name;
     else at = e.name;
     placed.emplace_back(at, e);
+  }
+  if (stats.files == 0 && stats.links == 0) {
+    std::string list;
+    for (auto& src : sources) list += fmt::format("{}'{}'", list.empty() ? "" : ", ", src.string());
+    throw Error(ExitCode::failure, fmt::format("nothing added: {} hold{} no file", list, sources.size() == 1 ? "s" : ""),
+                "an add records files; empty folders alone are not recorded");
   }
   auto root = commit_artifacts(p, run, placed);
   s.save_cache();
@@ -434,50 +597,63 @@ TreeEntry artifact_entry(Project& p, const RunRef& run, const std::string& path)
   return *e;
 }
 
-static void restore_new_or_into(Project& p, const TreeEntry& entry, const fs::path& dest, bool exists,
-                                const fs::path& parent, const RestoreOptions& opt);
-
-void restore(Project& p, const TreeEntry& entry, const fs::path& dest, const RestoreOptions& opt) {
-  struct stat st {};
-  bool exists = lexists(dest, st);
-  fs::path parent = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
-  std::error_code ec;
+RestoreStats restore(Project& p, const TreeEntry& entry, const fs::path& dest_in, const RestoreOptions& opt) {
+  fs::path dest = dest_in.has_filename() ? dest_in : dest_in.parent_path();   // "out/" is "out"
+  std::string name = dest.filename().string();
+  if (name.empty()) throw Error(ExitCode::usage, fmt::format("invalid destination '{}'", dest_in.string()));
   // Missing parent folders are created, and removed again if the restore fails.
   std::vector<fs::path> made;
-  for (fs::path dir = parent; !dir.empty() && !fs::exists(fs::symlink_status(dir, ec)); dir = dir.parent_path()) {
-    made.push_back(dir);
-    if (dir == dir.parent_path()) break;
-  }
-  fs::create_directories(parent, ec);
+  auto parent = store::DirFd::open_or_create(dest.parent_path(), &made);
   struct Undo {
     std::vector<fs::path>& made;
     bool done = false;
     ~Undo() {
-      if (done) return;
-      std::error_code e;
-      for (auto& p : made) fs::remove(p, e);  // innermost first; only empty folders go
+      if (!done) store::remove_made(made);
     }
   } undo{made};
-  restore_new_or_into(p, entry, dest, exists, parent, opt);
-  undo.done = true;
-}
-
-static void restore_new_or_into(Project& p, const TreeEntry& entry, const fs::path& dest, bool exists,
-                                const fs::path& parent, const RestoreOptions& opt) {
-  std::error_code ec;
-  if (entry.kind == EntryKind::dir && !exists) {
+  Restorer r(p, entry, opt);
+  auto st = parent.stat(name);
+  if (entry.kind == EntryKind::dir && !st) {
     // A new directory appears whole or not at all.
-    fs::path tmp = parent / fmt::format(".{}.mlt-{}", entry.name.substr(0, 64), random_suffix());
+    std::string tmp;
+    auto dir = parent.make_temp_dir(name, tmp);
     try {
-      restore_into(p, entry, tmp, "", opt);
-      if (::rename(tmp.c_str(), dest.c_str()) != 0) sys_fail("cannot rename into", dest);
+      if (::fchmod(dir.fd(), entry.mode & 0777) != 0) sys_fail("cannot create directory", parent / tmp);
+      r.children(dir, entry, {});
+      // what gets the final name is the folder written, not something put in its place meanwhile
+      struct stat mine {};
+      auto now = parent.stat(tmp);
+      if (::fstat(dir.fd(), &mine) != 0 || !now || now->st_dev != mine.st_dev || now->st_ino != mine.st_ino)
+        throw Error(ExitCode::conflict, fmt::format("'{}' was replaced while writing", (parent / tmp).string()),
+                    "another process changes the destination; retry");
+      parent.rename(tmp, name, false);
     } catch (...) {
-      fs::remove_all(tmp, ec);
+      parent.remove_all(tmp);
       throw;
     }
-    return;
+  } else {
+    r.into(parent, entry, name, {});
   }
-  restore_into(p, entry, dest, entry.kind == EntryKind::dir ? "" : entry.name, opt);
+  undo.done = true;
+  return r.stats;
+}
+
+RestoreStats restore_below(Project& p, const TreeEntry& root, const std::vector<std::pair<std::string, TreeEntry>>& items,
+                           const fs::path& dest, const RestoreOptions& opt_in) {
+  RestoreOptions opt = opt_in;
+  opt.force = true;
+  auto top = store::DirFd::open(dest);
+  Restorer r(p, root, opt);
+  for (auto& [path, e] : items) {
+    auto parts = validate_artifact_path(path);
+    std::optional<store::DirFd> below;
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i)
+      below = (below ? *below : top).sub_or_make(parts[i]);
+    TreeEntry named = e;
+    named.name = parts.back();
+    r.into(below ? *below : top, named, parts.back(), parts);
+  }
+  return r.stats;
 }
 
 std::optional<std::pair<std::string, std::string>> parse_runs_uri(const std::string& s) {

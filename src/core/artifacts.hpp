@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ namespace mlt::core {
 
 struct AddStats {
   std::uint64_t files = 0, dirs = 0, links = 0, skipped = 0;
+  std::uint64_t followed = 0;     // symlinks stored as what they point to
   std::uint64_t bytes = 0;        // logical bytes of the files added
   std::uint64_t hashed = 0;       // bytes actually read (not served by the stat cache)
   std::uint64_t new_bytes = 0;    // bytes of new object files
@@ -31,9 +33,14 @@ struct AddOptions {
   // and every file and link is reported to `listing` with its path below the source.
   bool dry_run = false;
   std::vector<std::pair<std::string, TreeEntry>>* listing = nullptr;
+  bool keep_links = false;   // store every symlink below the source as a link (--keep-links)
 };
 
-// Snapshots a file, directory or symlink (stored as a link, never followed) into the store.
+// Snapshots a file or directory into the store. The source itself is followed when it is a
+// symlink. Below it, a relative symlink that resolves inside the source (see resolve_link) is
+// kept as a link; any other link is stored as what it points to, as `cp -rL` would, and so is
+// every link below a folder reached that way. A dangling link (exit 2) and a link leading to a
+// folder that contains it (exit 2) fail the add. `keep_links` stores every link as a link.
 // Durability is the caller's: call project.objects().sync() before committing references.
 TreeEntry snapshot(Project& p, const std::filesystem::path& src, AddStats& stats, const AddOptions& opt);
 
@@ -58,13 +65,30 @@ struct RestoreOptions {
   bool force = false;   // replace existing files
   std::atomic<std::uint64_t>* progress = nullptr;
   std::function<void(const std::string&)> warn;
+  // Files written with this content instead of the stored one, by path below the restored entry
+  // (model get without digests writes its MLmodel so).
+  std::map<std::string, std::string> content;
+  // Called after each file or link is in place, with its path below the restored entry (a test
+  // seam: a test changes the destination between two writes).
+  std::function<void(const std::string&)> after_write;
+};
+struct RestoreStats {
+  std::uint64_t files = 0, links = 0;
+  std::uint64_t skipped = 0;   // links not created (each reported through `warn`)
 };
 // Writes an entry (file, directory or link) at `dest`, every byte verified first: a file is
 // written to a temporary name and renamed into place only when its digest checked out; a new
-// directory is built under a temporary name and renamed at the end. Never follows a symlink in
-// the destination, and never creates one that points outside it. Existing files: exit 5 unless
-// `force`.
-void restore(Project& p, const TreeEntry& entry, const std::filesystem::path& dest, const RestoreOptions& opt);
+// directory is built under a temporary name and renamed at the end. The destination's parent is
+// opened once and everything below is reached through directory fds without following a link
+// (store/dir_fd.hpp), so swapping a folder for a symlink meanwhile sends nothing elsewhere.
+// A link is created only when it resolves inside the restored entry (resolve_link); the others
+// are skipped, counted and reported through `warn`. Existing files: exit 5 unless `force`.
+RestoreStats restore(Project& p, const TreeEntry& entry, const std::filesystem::path& dest, const RestoreOptions& opt);
+// Writes `items` (paths below `root`, a directory entry) into the existing folder `dest`, which
+// stands for `root`: missing folders are created, existing files replaced (as `force`), links
+// judged against `root`. The data checkout of changed files.
+RestoreStats restore_below(Project& p, const TreeEntry& root, const std::vector<std::pair<std::string, TreeEntry>>& items,
+                           const std::filesystem::path& dest, const RestoreOptions& opt);
 
 // A run's artifact as a URI: runs:/RUN/PATH -> {RUN, PATH}; nullopt when `s` is not one.
 std::optional<std::pair<std::string, std::string>> parse_runs_uri(const std::string& s);

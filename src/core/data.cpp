@@ -177,9 +177,11 @@ DataAddResult add_data(Project& p, const DataAddSpec& spec, AddStats& stats, con
   struct stat st {};
   if (::lstat(abs.c_str(), &st) != 0)
     throw Error(ExitCode::usage, fmt::format("no such file or directory '{}'", spec.path.string()), "check the path");
-  if (S_ISLNK(st.st_mode))
-    throw Error(ExitCode::usage, fmt::format("'{}' is a symbolic link", spec.path.string()),
-                "add the file or directory it points to");
+  // a symlink named on the command line is followed: the version is of what it points to
+  if (S_ISLNK(st.st_mode) && ::stat(abs.c_str(), &st) != 0)
+    throw Error(ExitCode::usage,
+                fmt::format("'{}' is a symbolic link to something that does not exist", spec.path.string()),
+                "fix the link or add the file or directory itself");
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
     throw Error(ExitCode::usage, fmt::format("'{}' is not a file or directory", spec.path.string()));
   fs::path root = fs::weakly_canonical(p.root(), ec);
@@ -208,6 +210,9 @@ DataAddResult add_data(Project& p, const DataAddSpec& spec, AddStats& stats, con
 
   auto entry = snapshot(p, real, stats, opt);
   std::int64_t files = S_ISDIR(st.st_mode) ? static_cast<std::int64_t>(stats.files + stats.links) : 1;
+  if (files == 0)
+    throw Error(ExitCode::failure, fmt::format("nothing added: '{}' holds no file", spec.path.string()),
+                "a data version records files; an empty folder is not recorded");
   {
     store::Transaction tx(p.db());
     std::int64_t ds_id;
@@ -366,7 +371,8 @@ std::vector<FileChange> diff_entries(Project& p, const TreeEntry& a, const TreeE
 }
 
 CheckoutResult checkout_data(Project& p, const DataVersion& v, const fs::path& dest_in, bool force,
-                             std::atomic<std::uint64_t>* progress) {
+                             std::atomic<std::uint64_t>* progress,
+                             const std::function<void(const std::string&)>& warn) {
   CheckoutResult r;
   fs::path dest = dest_in.empty() ? p.root() / v.source : dest_in;
   auto entry = v.entry();
@@ -375,8 +381,9 @@ CheckoutResult checkout_data(Project& p, const DataVersion& v, const fs::path& d
   if (!v.is_dir && !dest_in.empty() && ::lstat(dest.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) dest /= entry.name;
   RestoreOptions ro;
   ro.progress = progress;
+  ro.warn = warn;
   if (::lstat(dest.c_str(), &st) != 0) {
-    restore(p, entry, dest, ro);
+    r.skipped = restore(p, entry, dest, ro).skipped;
     r.written = static_cast<std::uint64_t>(v.files);
     r.bytes = static_cast<std::uint64_t>(v.bytes);
     return r;
@@ -393,7 +400,7 @@ CheckoutResult checkout_data(Project& p, const DataVersion& v, const fs::path& d
                   "pass -o DIR to write elsewhere, or --force to replace it");
     if (dest_dir) fs::remove_all(dest);
     else fs::remove(dest);
-    restore(p, entry, dest, ro);
+    r.skipped = restore(p, entry, dest, ro).skipped;
     r.written = static_cast<std::uint64_t>(v.files);
     r.bytes = static_cast<std::uint64_t>(v.bytes);
     return r;
@@ -425,13 +432,21 @@ CheckoutResult checkout_data(Project& p, const DataVersion& v, const fs::path& d
                 "pass --force to replace them, or -o DIR to write the version elsewhere");
   }
   ro.force = true;
+  // through directory fds from the destination down, links judged against the whole version
+  if (v.is_dir) {
+    r.skipped = restore_below(p, entry, to_write, dest, ro).skipped;
+  } else {
+    for (auto& [path, e] : to_write) {
+      TreeEntry named = e;
+      named.name = dest.filename().string();
+      r.skipped += restore(p, named, dest, ro).skipped;
+    }
+  }
   for (auto& [path, e] : to_write) {
-    TreeEntry named = e;
-    named.name = fs::path(path).filename().string();
-    restore(p, named, v.is_dir ? dest / path : dest, ro);
     ++r.written;
     r.bytes += e.size;
   }
+  r.written -= std::min(r.written, r.skipped);
   return r;
 }
 

@@ -74,12 +74,16 @@ std::vector<FileChange> diff_entries(Project& p, const TreeEntry& a, const TreeE
 struct CheckoutResult {
   std::uint64_t written = 0, unchanged = 0, bytes = 0;
   std::vector<std::string> extra;  // files at the destination that the version does not have
+  std::uint64_t skipped = 0;       // links not created (see `warn`)
 };
 // Restores a version at `dest` (default: its source path), every byte verified. Files that
 // differ from the version are refused (exit 5, listing them) unless `force`; equal files are
 // left untouched; files the version lacks are left alone and listed.
+// Links are created only when they lead to an entry of the version; the others are counted in
+// `skipped` and reported through `warn`.
 CheckoutResult checkout_data(Project& p, const DataVersion& v, const std::filesystem::path& dest, bool force,
-                             std::atomic<std::uint64_t>* progress = nullptr);
+                             std::atomic<std::uint64_t>* progress = nullptr,
+                             const std::function<void(const std::string&)>& warn = {});
 
 struct DataStatus {
   DataVersion latest;

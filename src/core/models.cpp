@@ -797,10 +797,9 @@ void export_model(Project& p, const ModelPackage& m, const fs::path& dest, bool 
                 "'mlt model get' exports runs:/ and models:/ URIs");
   RestoreOptions opt;
   opt.force = force;
-  restore(p, *m.entry, dest, opt);
-  if (!strip_digests) return;
-  auto body = split_mlt_block(m.mlmodel_text).body;
-  store::replace_file(dest / mlmodel_file, body, 0644);
+  if (strip_digests) opt.content[mlmodel_file] = split_mlt_block(m.mlmodel_text).body;
+  if (auto skipped = restore(p, *m.entry, dest, opt).skipped)
+    throw Error(ExitCode::failure, fmt::format("{} symlink(s) of '{}' not restored", skipped, m.label));
 }
 
 store::Digest package_digest(const ModelPackage& m) {

@@ -1,6 +1,7 @@
 #include "core/tree.hpp"
 
 #include <algorithm>
+#include <deque>
 
 #include <fmt/format.h>
 
@@ -134,6 +135,57 @@ void walk_tree(const store::ObjectStore& s, const store::Digest& root,
     fn(p, e);
     if (e.kind == EntryKind::dir) walk_tree(s, e.digest, fn, p);
   }
+}
+
+namespace {
+
+void push_front_parts(std::deque<std::string>& todo, const std::string& target) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= target.size()) {
+    auto slash = target.find('/', start);
+    if (slash == std::string::npos) slash = target.size();
+    if (slash > start) parts.push_back(target.substr(start, slash - start));
+    start = slash + 1;
+  }
+  todo.insert(todo.begin(), parts.begin(), parts.end());
+}
+
+}  // namespace
+
+LinkResolution resolve_link(std::vector<std::string> cur, const std::string& target,
+                            const std::function<std::optional<PathNode>(const std::vector<std::string>&)>& at) {
+  constexpr int max_hops = 40;  // as the kernel's limit
+  if (target.empty()) return {LinkReach::dangling, {}};
+  if (target.front() == '/') return {LinkReach::outside, {}};
+  std::deque<std::string> todo;
+  push_front_parts(todo, target);
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string c = std::move(todo.front());
+    todo.pop_front();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (cur.empty()) return {LinkReach::outside, {}};
+      cur.pop_back();
+      continue;
+    }
+    cur.push_back(std::move(c));
+    auto node = at(cur);
+    if (!node) return {LinkReach::dangling, {}};
+    if (node->kind == EntryKind::link) {
+      if (++hops > max_hops) return {LinkReach::loop, {}};
+      cur.pop_back();
+      if (node->target.empty()) return {LinkReach::dangling, {}};
+      if (node->target.front() == '/') return {LinkReach::outside, {}};
+      push_front_parts(todo, node->target);
+      continue;
+    }
+    if (node->kind == EntryKind::file &&
+        std::any_of(todo.begin(), todo.end(), [](const std::string& t) { return t != "."; }))
+      return {LinkReach::dangling, {}};  // a file used as a folder
+  }
+  return {LinkReach::inside, std::move(cur)};
 }
 
 }  // namespace mlt::core

@@ -49,4 +49,24 @@ store::Digest tree_set(store::ObjectStore& s, const std::optional<store::Digest>
 void walk_tree(const store::ObjectStore& s, const store::Digest& root,
                const std::function<void(const std::string& path, const TreeEntry& e)>& fn, const std::string& prefix = "");
 
+// Where a symbolic link leads within a tree (a stored one or a folder on disk), resolved as the
+// kernel would but never leaving the tree: `at(path)` tells what is at a path below the tree's
+// root (nullopt: nothing). The link lives in folder `dir` (components below the root).
+//   inside   the target and every link on the way resolve to entries of the tree, without any
+//            '..' climbing above its root; `path` is where it leads
+//   outside  an absolute target, or a '..' above the root, on the way
+//   dangling a missing component on the way, or a file used as a folder
+//   loop     more than 40 links on the way
+struct PathNode {
+  EntryKind kind;
+  std::string target;  // of a link
+};
+enum class LinkReach { inside, outside, dangling, loop };
+struct LinkResolution {
+  LinkReach reach;
+  std::vector<std::string> path;
+};
+LinkResolution resolve_link(std::vector<std::string> dir, const std::string& target,
+                            const std::function<std::optional<PathNode>(const std::vector<std::string>&)>& at);
+
 }  // namespace mlt::core

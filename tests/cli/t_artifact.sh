@@ -371,57 +371,134 @@ printf 'secret\n' >"$T/outsidedir/secret"
 ln -s f "$L/in"                      # inside
 ln -s ../f "$L/sub/up"               # inside, through ..
 ln -s sub "$L/tosub"                 # inside, a directory
-ln -s nowhere "$L/dangling"          # inside, dangling
 ln -s "$T/outsidedir/secret" "$L/abs" # absolute
 ln -s ../../outsidedir "$L/sub/esc"  # escaping
 ln -s "$T/outsidedir" "$L/absdir"    # absolute, a directory with files
 
-t "symlinks inside an added directory are stored as links (kind link), never followed"
+t "links leading inside an added directory stay links; the others are stored as what they point to (cp -rL)"
 cd "$T/p"
 must_mlt run start -n ln --no-git >/dev/null
 run_mlt --json log artifact --run ln "$L"
 expect_rc 0
-expect_json .files 1
+expect_json .files 4
+expect_json .links 3
+expect_json .followed_links 3
 run_mlt --json artifact ls -r ln
 expect_rc 0
-expect_json '[.entries[] | select(.kind == "link") | .path]' \
-  '["links/abs","links/absdir","links/dangling","links/in","links/sub/esc","links/sub/up","links/tosub"]'
-expect_json '[.entries[] | select(.kind == "file") | .path]' '["links/f"]'
+expect_json '[.entries[] | select(.kind == "link") | .path]' '["links/in","links/sub/up","links/tosub"]'
+expect_json '[.entries[] | select(.kind == "file") | .path]' \
+  '["links/abs","links/absdir/secret","links/f","links/sub/esc/secret"]'
 expect_json '.entries[] | select(.path == "links/in") | .size' 1
-expect_json '.entries[] | select(.path == "links/sub/esc") | .size' 16
-expect_out_not_contains "secret"
+run_mlt artifact cat ln links/abs
+expect_out_eq "secret"
+run_mlt log artifact --run ln "$L"
+expect_err_contains "added 4 files and 3 symlinks, 3 symlinks stored as their targets"
 
-t "artifact get restores relative links; absolute and escaping links skipped with a warning"
+t "artifact get recreates the inside links, with their '..', and exits 0"
 mkdir -p "$T/p/get7"
 cd "$T/p/get7"
 run_mlt artifact get ln links -o lo
 expect_rc 0
-for l in in:f tosub:sub dangling:nowhere; do
+expect_err_not_contains "warning"
+for l in in:f tosub:sub sub/up:../f; do
   if [ -L "lo/${l%%:*}" ]; then
     expect_eq "lo/${l%%:*} points to" "${l#*:}" "$(readlink "lo/${l%%:*}")"
   else
     fail "lo/${l%%:*} is restored as a symlink" "a symlink to ${l#*:}" "$(ls -ld "lo/${l%%:*}" 2>&1)"
   fi
 done
+expect_eq "lo/absdir/secret is a copy" "secret" "$(cat lo/absdir/secret 2>&1)"
 expect_same_file "lo/f" "$L/f" "$T/p/get7/lo/f"
+
+t "a Hugging Face snapshot (config.json -> ../../blobs/HASH) is stored and restored as files"
+H="$T/hub/models--org--m"
+mkdir -p "$H/blobs" "$H/snapshots/abc123/sub"
+printf '{"hidden_size": 8}\n' >"$H/blobs/1111"
+head -c 300000 /dev/urandom >"$H/blobs/2222"
+ln -s ../../blobs/1111 "$H/snapshots/abc123/config.json"
+ln -s ../../../blobs/2222 "$H/snapshots/abc123/sub/model.safetensors"
+cd "$T/p"
+must_mlt run start -n hf --no-git >/dev/null
+run_mlt log artifact --run hf "$H/snapshots/abc123"
+expect_rc 0
+expect_err_contains "added 2 files"
+run_mlt --json artifact ls -r hf
+expect_json '[.entries[] | select(.kind == "file") | .path]' '["abc123/config.json","abc123/sub/model.safetensors"]'
+mkdir -p "$T/p/get-hf"
+cd "$T/p/get-hf"
+run_mlt artifact get hf abc123 -o m
+expect_rc 0
+expect_same_file "config.json restored as a file" "$H/blobs/1111" "$T/p/get-hf/m/config.json"
+expect_same_file "the weights restored as a file" "$H/blobs/2222" "$T/p/get-hf/m/sub/model.safetensors"
+
+t "a PATH that is itself a symlink, to a directory or a file, is followed"
+ln -s "$H/snapshots/abc123" "$T/snaplink"
+ln -s "$H/blobs/1111" "$T/filelink"
+cd "$T/p"
+must_mlt run start -n follow --no-git >/dev/null
+run_mlt --json log artifact --run follow "$T/snaplink" "$T/filelink"
+expect_rc 0
+expect_json .files 3
+run_mlt --json artifact ls -r follow
+expect_json '[.entries[] | "\(.kind) \(.path)"]' \
+  '["file filelink","dir snaplink","file snaplink/config.json","dir snaplink/sub","file snaplink/sub/model.safetensors"]'
+
+t "a dangling link, a link cycle or a link to / exit 2 and record nothing"
+cd "$T/p"
+must_mlt run start -n bad-links --no-git >/dev/null
+mkdir -p "$T/dang" "$T/cyc/a" "$T/root-link"
+printf 'x\n' >"$T/dang/ok"
+ln -s nowhere "$T/dang/broken"
+printf 'x\n' >"$T/cyc/a/ok"
+ln -s "$T/cyc" "$T/cyc/a/again"
+printf 'x\n' >"$T/root-link/ok"
+ln -s / "$T/root-link/slash"
+for d in dang cyc root-link; do
+  run_mlt log artifact --run bad-links "$T/$d"
+  expect_rc 2
+  expect_eq "nothing recorded after $d" "" "$(entries_of bad-links)"
+done
+run_mlt log artifact --run bad-links "$T/dang"
+expect_err_contains "does not exist"
+expect_err_contains "--keep-links"
+ln -s "$T/nothing-here" "$T/dangling-path"
+run_mlt log artifact --run bad-links "$T/dangling-path"
+expect_rc 2
+
+t "--keep-links stores every link as a link; get skips those leading outside and exits 1"
+cd "$T/p"
+must_mlt run start -n keep --no-git >/dev/null
+run_mlt --json log artifact --run keep --keep-links "$L" "$T/dang"
+expect_rc 0
+expect_json .links 7
+run_mlt --json artifact ls -r keep
+expect_json '[.entries[] | select(.kind == "link") | .path]' \
+  '["dang/broken","links/abs","links/absdir","links/in","links/sub/esc","links/sub/up","links/tosub"]'
+expect_out_not_contains "secret"
+mkdir -p "$T/p/get-keep"
+cd "$T/p/get-keep"
+run_mlt artifact get keep links -o lo
+expect_rc 1
+expect_err_contains "3 symlinks of 'links' were not restored"
+expect_err_contains "'abs' -> '$T/outsidedir/secret'"
+expect_err_contains "sub/esc"
+expect_eq "the inside link is restored" "f" "$(readlink lo/in)"
+expect_eq "the file beside them is restored" "target" "$(cat lo/f 2>&1)"
 for l in abs absdir sub/esc; do
   { [ -e "lo/$l" ] || [ -L "lo/$l" ]; } && fail "lo/$l is not created" "absent" "$(ls -ld "lo/$l")"
 done
-expect_err_contains "abs"
-expect_err_contains "esc"
-expect_err_contains "warning"
-run_mlt artifact cat ln links/in
-expect_rc 0
-expect_out_eq "f"
+run_mlt --json artifact get keep dang -o dg
+expect_rc 1
+expect_json .skipped 1
 
-t "a link climbing with '..' is skipped with a warning, even when its text stays inside (man: Restoring)"
-mkdir -p "$T/p/get7b"
-cd "$T/p/get7b"
-run_mlt artifact get ln links -o lo
-expect_rc 0
-expect_err_contains "warning"
-{ [ -e lo/sub/up ] || [ -L lo/sub/up ]; } && fail "lo/sub/up (-> ../f) is skipped" "absent" "$(ls -ld lo/sub/up)"
-expect_eq "the regular file beside it is restored" "target" "$(cat lo/f 2>&1)"
+t "an add that stores no file exits 1 and records nothing"
+mkdir -p "$T/empty/deeper"
+cd "$T/p"
+before="$(entries_of r)"
+run_mlt log artifact --run r "$T/empty"
+expect_rc 1
+expect_err_contains "nothing added"
+expect_unchanged "artifacts of r after adding an empty folder" r "$before"
 
 t "artifact get never creates a link that resolves outside the destination through other links"
 cd "$T/p"
@@ -429,10 +506,13 @@ mkdir -p "$T/chain/a"
 ln -s .. "$T/chain/a/K"        # a/K -> the directory itself: inside
 ln -s a/K/.. "$T/chain/M"      # lexically 'a', really the parent of the directory
 must_mlt run start -n chain --no-git >/dev/null
-must_mlt log artifact --run chain "$T/chain" >/dev/null
+must_mlt log artifact --keep-links --run chain "$T/chain" >/dev/null
 mkdir -p "$T/p/get8"
 cd "$T/p/get8"
 run_mlt artifact get chain chain -o out
+expect_rc 1
+expect_err_contains "'M' -> 'a/K/..'"
+expect_eq "a/K is restored" ".." "$(readlink out/a/K)"
 dest="$(cd "$T/p/get8/out" 2>/dev/null && pwd -P)"
 while IFS= read -r l; do
   real="$(realpath -m "$l")"

@@ -733,7 +733,7 @@ expect_out_not_contains "inputs:"
 # ---------------------------------------------------------------------------------------------
 # Bad input and git situations.
 
-t "bad input: outside the project, inside .mlt, missing, a symlink, invalid names: exit 2, nothing recorded"
+t "bad input: outside the project, inside .mlt, missing, a dangling symlink, invalid names: exit 2, nothing recorded"
 cd "$T/g"
 before=$(json_of data ls | jq -c '[.datasets[] | [.name, .versions]]')
 tags_before="$(git tag -l)"
@@ -751,7 +751,7 @@ done
 run_mlt data add no-such-path
 expect_rc 2
 expect_err_contains "no such file"
-ln -s data datalink
+ln -s no-such-target datalink          # a link to nothing (a link to data is followed: see below)
 run_mlt data add datalink
 expect_rc 2
 expect_err_contains "symbolic link"
@@ -1021,6 +1021,30 @@ expect_json .datasets '[]'
 run_mlt data add data -n data
 expect_rc 0
 expect_out_eq "data@v1"
+
+t "data add follows a PATH that is a symlink; links below follow the artifact rules; checkout exits 1 on a skipped link"
+mkdir -p "$T/dl/real/sub" "$T/dl-outside"
+cd "$T/dl"
+must_mlt -q init >/dev/null
+printf 'a\n' >real/a.csv
+printf 'far\n' >"$T/dl-outside/far.csv"
+ln -s a.csv real/alias.csv               # inside: a link
+ln -s "$T/dl-outside/far.csv" real/far.csv   # outside: stored as the file
+ln -s real here
+run_mlt --json data add here --no-git-tag -n dl
+expect_rc 0
+expect_json .files 3
+expect_json .source real
+run_mlt data checkout dl@v1 -o "$T/dl-out"
+expect_rc 0
+expect_eq "the inside link restored" "a.csv" "$(readlink "$T/dl-out/alias.csv")"
+expect_eq "the outside link restored as its content" "far" "$(cat "$T/dl-out/far.csv" 2>&1)"
+mkdir -p empty-dir/deeper
+run_mlt data add empty-dir --no-git-tag
+expect_rc 1
+expect_err_contains "nothing added"
+run_mlt --json data ls
+expect_json '[.datasets[].name]' '["dl"]'
 
 t "data ls and data status on a project without data: a note, exit 0; --json empty lists"
 mkdir -p "$T/empty"

@@ -82,14 +82,19 @@ struct Fixture {
     fs::create_symlink("b.bin", data / "sub" / "self");
   }
   mlt::store::ObjectStore& objects() { return p.project().objects(); }
-  TreeEntry snap(AddStats& stats, const fs::path& src, std::vector<std::string>* warnings = nullptr) {
+  TreeEntry snap(AddStats& stats, const fs::path& src, std::vector<std::string>* warnings = nullptr,
+                 bool keep_links = false) {
     AddOptions opt;
     if (warnings) opt.warn = [warnings](const std::string& w) { warnings->push_back(w); };
+    opt.keep_links = keep_links;
     return snapshot(p.project(), src, stats, opt);
   }
-  Digest log(const std::vector<fs::path>& sources, const std::optional<std::string>& dest = std::nullopt) {
+  Digest log(const std::vector<fs::path>& sources, const std::optional<std::string>& dest = std::nullopt,
+             bool keep_links = false) {
     AddStats stats;
-    return log_artifacts(p.project(), run, sources, dest, stats, {});
+    AddOptions opt;
+    opt.keep_links = keep_links;
+    return log_artifacts(p.project(), run, sources, dest, stats, opt);
   }
   std::vector<std::string> tree_paths(const Digest& root) {
     std::vector<std::string> out;
@@ -136,16 +141,141 @@ TEST_CASE("snapshot of a directory: files, subdirectories, symlinks stored as li
   // the same directory snapshotted again is the same tree
   AddStats again;
   CHECK(f.snap(again, f.data).digest == e.digest);
-  // a single file and a single link
+  // a single file, and a link named as the source: followed, stored under the name given
   AddStats one;
   auto fe = f.snap(one, f.data / "a.txt");
   CHECK(fe.kind == EntryKind::file);
   CHECK(fe.name == "a.txt");
   CHECK(fe.digest == a->digest);
   auto le = f.snap(one, f.data / "link");
-  CHECK(le.kind == EntryKind::link);
+  CHECK(le.kind == EntryKind::file);
   CHECK(le.name == "link");
-  CHECK(f.objects().read(le.digest) == "a.txt");
+  CHECK(le.digest == a->digest);
+  AddStats kept;
+  CHECK(f.snap(kept, f.data / "link", nullptr, true).kind == EntryKind::file);   // even with keep_links
+}
+
+TEST_CASE("a symlink named as the source is followed, to a file or a directory") {
+  Fixture f;
+  TempDir elsewhere;
+  fs::create_symlink(f.data, elsewhere / "data-link");
+  AddStats stats;
+  auto e = f.snap(stats, elsewhere / "data-link");
+  CHECK(e.kind == EntryKind::dir);
+  CHECK(e.name == "data-link");
+  AddStats direct;
+  CHECK(e.digest == f.snap(direct, f.data).digest);   // its links are judged against the target
+  CHECK(stats.files == 3);
+  fs::create_symlink("/nonexistent/x", elsewhere / "dangling");
+  auto err = thrown([&] { f.snap(stats, elsewhere / "dangling"); });
+  REQUIRE(err);
+  CHECK(err->code() == ExitCode::usage);
+  CHECK(contains(err->what(), "does not exist"));
+}
+
+TEST_CASE("a Hugging Face snapshot: links leading outside the source become files, inside ones stay links") {
+  // hub/blobs/<hash> hold the bytes; hub/snapshots/abc/config.json -> ../../blobs/<hash>
+  Fixture f;
+  fs::path hub = f.p.root() / "hub";
+  fs::create_directories(hub / "blobs");
+  fs::create_directories(hub / "snapshots" / "abc" / "nested");
+  write_file(hub / "blobs" / "h1", "{\"model\": 1}\n");
+  write_file(hub / "blobs" / "h2", f.b_content);
+  fs::create_symlink("../../blobs/h1", hub / "snapshots" / "abc" / "config.json");
+  fs::create_symlink("../../../blobs/h2", hub / "snapshots" / "abc" / "nested" / "weights.bin");
+  fs::create_symlink("config.json", hub / "snapshots" / "abc" / "alias.json");   // leads outside through it
+  fs::create_symlink("nested", hub / "snapshots" / "abc" / "also-nested");        // inside: kept
+
+  AddStats stats;
+  auto e = f.snap(stats, hub / "snapshots" / "abc");
+  CHECK(f.tree_paths(e.digest) == std::vector<std::string>{"alias.json", "also-nested@", "config.json", "nested/",
+                                                           "nested/weights.bin"});
+  CHECK(lookup(f.objects(), e.digest, "config.json")->digest == sha256(std::string_view("{\"model\": 1}\n")));
+  CHECK(lookup(f.objects(), e.digest, "alias.json")->digest == sha256(std::string_view("{\"model\": 1}\n")));
+  CHECK(lookup(f.objects(), e.digest, "nested/weights.bin")->digest == sha256(f.b_content));
+  CHECK(stats.files == 3);
+  CHECK(stats.followed == 3);
+  CHECK(stats.links == 1);
+
+  // the whole hub: every link stays inside it, so all are kept, and restore recreates them
+  AddStats whole;
+  auto h = f.snap(whole, hub);
+  CHECK(whole.links == 4);
+  CHECK(whole.files == 2);
+  TempDir out;
+  std::vector<std::string> warnings;
+  RestoreOptions opt;
+  opt.warn = [&](const std::string& w) { warnings.push_back(w); };
+  auto rs = restore(f.p.project(), h, out / "hub", opt);
+  CHECK(warnings.empty());
+  CHECK(rs.skipped == 0);
+  CHECK(rs.links == 4);
+  CHECK(fs::read_symlink(out / "hub" / "snapshots" / "abc" / "config.json") == "../../blobs/h1");
+  CHECK(slurp(out / "hub" / "snapshots" / "abc" / "nested" / "weights.bin") == f.b_content);
+
+  // keep_links: the snapshot folder alone holds only links, restored as none of them
+  AddStats kept;
+  auto k = f.snap(kept, hub / "snapshots" / "abc", nullptr, true);
+  CHECK(kept.links == 4);
+  CHECK(kept.files == 0);
+  TempDir out2;
+  warnings.clear();
+  rs = restore(f.p.project(), k, out2 / "abc", opt);
+  CHECK(rs.skipped == 3);   // all but also-nested lead outside what is restored
+  CHECK(rs.links == 1);
+  CHECK(warnings.size() == 3);
+}
+
+TEST_CASE("link cycles end the add with an error instead of looping") {
+  Fixture f;
+  fs::create_symlink("..", f.data / "sub" / "up");   // inside: a link, never walked
+  AddStats stats;
+  auto e = f.snap(stats, f.data);
+  CHECK(lookup(f.objects(), e.digest, "sub/up")->kind == EntryKind::link);
+
+  SUBCASE("an absolute link to the source itself") {
+    fs::create_symlink(f.data, f.data / "sub" / "again");
+    auto err = thrown([&] { f.snap(stats, f.data); });
+    REQUIRE(err);
+    CHECK(err->code() == ExitCode::usage);
+    CHECK(contains(err->what(), "contains it"));
+  }
+  SUBCASE("a link to a folder above the source") {
+    fs::create_symlink("../..", f.data / "sub" / "top");
+    auto err = thrown([&] { f.snap(stats, f.data); });
+    REQUIRE(err);
+    CHECK(err->code() == ExitCode::usage);
+  }
+  SUBCASE("two folders outside linking to each other") {
+    TempDir outside;
+    fs::create_directories(outside / "a");
+    fs::create_directories(outside / "b");
+    fs::create_symlink(outside / "b", outside / "a" / "to-b");
+    fs::create_symlink(outside / "a", outside / "b" / "to-a");
+    fs::create_symlink(outside / "a", f.data / "ext");
+    auto err = thrown([&] { f.snap(stats, f.data); });
+    REQUIRE(err);
+    CHECK(err->code() == ExitCode::usage);
+  }
+  SUBCASE("links to each other") {
+    fs::create_symlink("l2", f.data / "l1");
+    fs::create_symlink("l1", f.data / "l2");
+    auto err = thrown([&] { f.snap(stats, f.data); });
+    REQUIRE(err);
+    CHECK(err->code() == ExitCode::usage);
+    AddStats kept;
+    CHECK(f.snap(kept, f.data, nullptr, true).kind == EntryKind::dir);   // kept as they are
+  }
+}
+
+TEST_CASE("an add that stores no file fails with exit 1 and records nothing") {
+  Fixture f;
+  fs::create_directories(f.p.root() / "empty" / "deeper");
+  auto err = thrown([&] { f.log({f.p.root() / "empty"}); });
+  REQUIRE(err);
+  CHECK(err->code() == ExitCode::failure);
+  CHECK(contains(err->what(), "nothing added"));
+  CHECK_FALSE(artifact_root(f.p.db(), f.run).has_value());
 }
 
 TEST_CASE("snapshot keeps empty directories and takes a trailing slash") {
@@ -180,23 +310,36 @@ TEST_CASE("an invalid name below a directory fails the add and leaves the run's 
   }
 }
 
-TEST_CASE("snapshot never follows a symlink, even to a directory outside") {
+TEST_CASE("a link leading outside is stored as what it points to; keep_links keeps it; a dangling one fails") {
   Fixture f;
   TempDir outside;
-  write_file(outside / "secret", "do not take me");
+  write_file(outside / "secret", "taken as content");
   fs::create_symlink(outside.path(), f.data / "out");
-  fs::create_symlink("/nonexistent/target", f.data / "dangling");
   AddStats stats;
   auto e = f.snap(stats, f.data);
-  CHECK(stats.links == 4);
-  CHECK(stats.files == 3);
-  auto out = lookup(f.objects(), e.digest, "out");
+  CHECK(stats.links == 2);
+  CHECK(stats.files == 4);
+  CHECK(stats.followed == 1);
+  CHECK(lookup(f.objects(), e.digest, "out")->kind == EntryKind::dir);
+  CHECK(lookup(f.objects(), e.digest, "out/secret")->digest == sha256(std::string_view("taken as content")));
+
+  AddStats kept;
+  auto k = f.snap(kept, f.data, nullptr, true);
+  auto out = lookup(f.objects(), k.digest, "out");
   REQUIRE(out);
   CHECK(out->kind == EntryKind::link);
   CHECK(f.objects().read(out->digest) == outside.path().string());
-  CHECK_FALSE(lookup(f.objects(), e.digest, "out/secret").has_value());
-  CHECK_FALSE(f.objects().has(sha256(std::string_view("do not take me"))));
-  CHECK(f.objects().read(lookup(f.objects(), e.digest, "dangling")->digest) == "/nonexistent/target");
+  CHECK_FALSE(lookup(f.objects(), k.digest, "out/secret").has_value());
+
+  fs::create_symlink("/nonexistent/target", f.data / "dangling");
+  fs::create_symlink("nowhere", f.data / "sub" / "dangling-inside");
+  auto err = thrown([&] { f.snap(stats, f.data); });
+  REQUIRE(err);
+  CHECK(err->code() == ExitCode::usage);
+  CHECK(contains(err->what(), "does not exist"));
+  AddStats kept2;
+  auto k2 = f.snap(kept2, f.data, nullptr, true);
+  CHECK(f.objects().read(lookup(f.objects(), k2.digest, "dangling")->digest) == "/nonexistent/target");
 }
 
 TEST_CASE("snapshot skips special files with a warning") {
@@ -332,9 +475,9 @@ TEST_CASE("adding at a path replaces what was there") {
   f.log({f.data / "sub"}, "x/inner");   // a file in the way of a new directory
   CHECK(artifact_entry(f.p.project(), f.run, "x").kind == EntryKind::dir);
   CHECK(artifact_entry(f.p.project(), f.run, "x/inner/b.bin").size == 3000);
-  f.log({f.data / "link"}, "x/inner/b.bin");   // a file replaced by a link
-  CHECK(artifact_entry(f.p.project(), f.run, "x/inner/b.bin").kind == EntryKind::link);
-  CHECK(artifact_entry(f.p.project(), f.run, "x/inner").size == 0);
+  f.log({f.data / "link"}, "x/inner/b.bin");   // a named link is followed: the file it points to
+  CHECK(artifact_entry(f.p.project(), f.run, "x/inner/b.bin").kind == EntryKind::file);
+  CHECK(artifact_entry(f.p.project(), f.run, "x/inner/b.bin").digest == sha256(std::string_view("hello")));
 }
 
 TEST_CASE("several sources with the same name: the last one given wins") {
@@ -452,10 +595,11 @@ TEST_CASE("restore writes files, directories and links") {
     CHECK(names_in(out.path()) == std::set<std::string>{"copy"});
     CHECK(warnings.empty());
   }
-  SUBCASE("a link") {
-    restore(f.p.project(), artifact_entry(f.p.project(), f.run, "data/link"), out / "link", opt);
-    CHECK(fs::is_symlink(out / "link"));
-    CHECK(fs::read_symlink(out / "link") == "a.txt");
+  SUBCASE("a link on its own: nothing it could lead to is restored, so it is skipped and counted") {
+    auto rs = restore(f.p.project(), artifact_entry(f.p.project(), f.run, "data/link"), out / "link", opt);
+    CHECK(rs.skipped == 1);
+    CHECK(warnings.size() == 1);
+    CHECK_FALSE(fs::exists(fs::symlink_status(out / "link")));
   }
   SUBCASE("the whole root") {
     restore(f.p.project(), artifact_entry(f.p.project(), f.run, ""), out / "all", opt);
@@ -544,37 +688,101 @@ TEST_CASE("restore never writes through a symlink in the destination") {
   CHECK(names_in(elsewhere.path()) == std::set<std::string>{"victim"});
 }
 
-TEST_CASE("restore creates only relative links without '..', skipping the others with a warning") {
+TEST_CASE("restore creates the links that lead to a restored entry, skipping and counting the others") {
   Fixture f;
   fs::create_symlink("/etc/passwd", f.data / "abs");
   fs::create_symlink("../../outside", f.data / "sub" / "esc");
-  fs::create_symlink("../a.txt", f.data / "climb");
-  fs::create_symlink("../a.txt", f.data / "sub" / "up");      // inside by its text, but '..': skipped
+  fs::create_symlink("../a.txt", f.data / "climb");          // above the restored folder
+  fs::create_symlink("../a.txt", f.data / "sub" / "up");      // inside, through '..': kept
   fs::create_symlink("sub/../a.txt", f.data / "detour");     // likewise
   fs::create_symlink("sub/b.bin", f.data / "down");          // downwards: kept
-  f.log({f.data});
+  fs::create_symlink("sub/up/x", f.data / "through-file");   // a file used as a folder
+  fs::create_directories(f.data / "a");
+  fs::create_symlink("..", f.data / "a" / "K");              // a/K -> the folder itself: kept
+  fs::create_symlink("a/K/..", f.data / "M");                // reads as 'a', climbs out through a/K
+  f.log({f.data}, std::nullopt, true);
   TempDir out;
   std::vector<std::string> warnings;
   RestoreOptions opt;
   opt.warn = [&](const std::string& w) { warnings.push_back(w); };
-  restore(f.p.project(), artifact_entry(f.p.project(), f.run, "data"), out / "copy", opt);
+  auto rs = restore(f.p.project(), artifact_entry(f.p.project(), f.run, "data"), out / "copy", opt);
   std::sort(warnings.begin(), warnings.end());
   REQUIRE(warnings.size() == 5);
-  CHECK(contains(warnings[0], "'abs' -> '/etc/passwd'"));
-  CHECK(contains(warnings[1], "'climb' -> '../a.txt'"));
-  CHECK(contains(warnings[2], "'detour' -> 'sub/../a.txt'"));
+  CHECK(contains(warnings[0], "'M' -> 'a/K/..'"));
+  CHECK(contains(warnings[1], "'abs' -> '/etc/passwd'"));
+  CHECK(contains(warnings[2], "'climb' -> '../a.txt'"));
   CHECK(contains(warnings[3], "'sub/esc' -> '../../outside'"));
-  CHECK(contains(warnings[4], "'sub/up' -> '../a.txt'"));
+  CHECK(contains(warnings[4], "'through-file' -> 'sub/up/x'"));
   for (auto& w : warnings) CHECK(contains(w, "skipped symlink"));
-  CHECK(names_in(out / "copy") == std::set<std::string>{"a.txt", "down", "link", "run.sh", "sub"});
-  CHECK(names_in(out / "copy" / "sub") == std::set<std::string>{"b.bin", "self"});
+  CHECK(rs.skipped == 5);
+  CHECK(names_in(out / "copy") == std::set<std::string>{"a", "a.txt", "detour", "down", "link", "run.sh", "sub"});
+  CHECK(names_in(out / "copy" / "sub") == std::set<std::string>{"b.bin", "self", "up"});
   CHECK(fs::read_symlink(out / "copy" / "down") == "sub/b.bin");
+  CHECK(fs::read_symlink(out / "copy" / "sub" / "up") == "../a.txt");
+  CHECK(slurp(out / "copy" / "detour") == "hello");
+  CHECK(fs::read_symlink(out / "copy" / "a" / "K") == "..");
 
-  // a single link restored on its own: seen from its own directory
+  // a single link restored on its own: skipped
   warnings.clear();
-  restore(f.p.project(), artifact_entry(f.p.project(), f.run, "data/climb"), out / "climb", opt);
+  rs = restore(f.p.project(), artifact_entry(f.p.project(), f.run, "data/down"), out / "down", opt);
+  CHECK(rs.skipped == 1);
   CHECK(warnings.size() == 1);
-  CHECK_FALSE(fs::exists(fs::symlink_status(out / "climb")));
+  CHECK_FALSE(fs::exists(fs::symlink_status(out / "down")));
+}
+
+TEST_CASE("restore goes through directory fds: a folder swapped for a symlink meanwhile sends nothing outside") {
+  Fixture f;
+  f.log({f.data});
+  TempDir out, elsewhere;
+  auto dir = artifact_entry(f.p.project(), f.run, "data");
+  RestoreOptions opt;
+  int swaps = 0;
+
+  SUBCASE("into an existing folder") {
+    fs::create_directories(out / "copy");
+    opt.after_write = [&](const std::string& rel) {
+      if (rel != "a.txt" || swaps++) return;
+      fs::rename(out / "copy", out / "moved");
+      fs::create_symlink(elsewhere.path(), out / "copy");
+    };
+    try {
+      restore(f.p.project(), dir, out / "copy", opt);
+    } catch (const mlt::Error&) {
+    }
+    CHECK(swaps == 1);
+    CHECK(names_in(elsewhere.path()).empty());
+    CHECK(slurp(out / "moved" / "sub" / "b.bin") == f.b_content);   // it went on where it was
+  }
+  SUBCASE("into a new folder (built under a temporary name)") {
+    opt.after_write = [&](const std::string& rel) {
+      if (rel != "a.txt" || swaps++) return;
+      for (auto& n : names_in(out.path())) {
+        fs::rename(out / n, out / "moved");
+        fs::create_symlink(elsewhere.path(), out / n);
+      }
+    };
+    auto e = thrown([&] { restore(f.p.project(), dir, out / "copy", opt); });
+    CHECK(swaps == 1);
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::conflict);   // the swapped name is not renamed into place
+    CHECK(names_in(elsewhere.path()).empty());
+    CHECK_FALSE(fs::exists(fs::symlink_status(out / "copy")));
+  }
+  SUBCASE("a sub-folder of the checkout (restore_below)") {
+    fs::create_directories(out / "d" / "sub");
+    opt.after_write = [&](const std::string& rel) {
+      if (rel != "a.txt" || swaps++) return;
+      fs::rename(out / "d" / "sub", out / "d" / "moved");
+      fs::create_symlink(elsewhere.path(), out / "d" / "sub");
+    };
+    std::vector<std::pair<std::string, TreeEntry>> items{
+        {"a.txt", *lookup(f.objects(), dir.digest, "a.txt")}, {"sub/b.bin", *lookup(f.objects(), dir.digest, "sub/b.bin")}};
+    auto e = thrown([&] { restore_below(f.p.project(), dir, items, out / "d", opt); });
+    CHECK(swaps == 1);
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::conflict);
+    CHECK(names_in(elsewhere.path()).empty());
+  }
 }
 
 TEST_CASE("a corrupted object makes restore fail with exit 6 and leave nothing at the destination") {

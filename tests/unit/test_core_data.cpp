@@ -200,7 +200,7 @@ TEST_CASE("data add_data refuses bad input with exit 2 and records nothing") {
   Fixture f;
   TempDir outside;
   write_file(outside / "x.csv", "x\n");
-  fs::create_symlink(f.data, f.p.root() / "link");
+  fs::create_symlink("nowhere", f.p.root() / "link");   // dangling (a link to data is followed)
   fs::create_symlink(outside.path(), f.p.root() / "escape");
   struct Bad {
     fs::path path;
