@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -34,6 +35,34 @@ int busy_handler(void* arg, int attempt) {
   return 1;
 }
 
+
+// What a statement does, for messages. Never the SQL text itself: it means nothing to a user, a
+// migration's runs to pages, and a damaged database must not answer with a wall of SQL.
+std::string operation(std::string_view sql) {
+  std::size_t i = 0;
+  while (true) {  // skip blanks and -- comments
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    if (sql.substr(i, 2) != "--") break;
+    while (i < sql.size() && sql[i] != '\n') ++i;
+  }
+  std::string word;
+  while (i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])))
+    word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i++])));
+  if (word == "SELECT" || word == "WITH" || word == "VALUES") return "reading";
+  if (word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE") return "writing";
+  if (word == "BEGIN") return "starting a transaction";
+  if (word == "COMMIT" || word == "END") return "committing";
+  if (word == "ROLLBACK") return "rolling back";
+  if (word == "CREATE" || word == "ALTER" || word == "DROP") return "changing the schema";
+  if (word == "VACUUM") return "compacting";
+  if (word == "PRAGMA") {
+    auto rest = sql.substr(i);
+    if (rest.find("_check") != std::string_view::npos) return "checking";
+    if (rest.find('=') != std::string_view::npos || rest.find('(') != std::string_view::npos) return "setting up";
+    return "reading";
+  }
+  return "running a statement";
+}
 
 int wal_hook(void* arg, sqlite3* db, const char* name, int frames) {
   *static_cast<int*>(arg) = frames;
@@ -106,7 +135,7 @@ void Db::fail(int rc, std::string_view what) const {
                 "another mlt process holds the write lock; raise MLT_LOCK_TIMEOUT or core.lock_timeout (seconds) to wait longer");
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
     throw Error(ExitCode::integrity, fmt::format("database '{}' is damaged ({}) while {}", path_, msg, what),
-                "restore .mlt/mlt.db from a backup");
+                "restore .mlt/mlt.db from a backup (the objects in .mlt/objects are not affected)");
   if (primary == SQLITE_READONLY)
     throw Error(ExitCode::failure, fmt::format("database '{}' is read-only while {}", path_, what),
                 "check the permissions of the .mlt folder");
@@ -114,14 +143,14 @@ void Db::fail(int rc, std::string_view what) const {
     throw Error(ExitCode::failure, fmt::format("disk full while {}", what), "free some space and retry");
   if (primary == SQLITE_INTERRUPT)
     throw Error(ExitCode::interrupted, fmt::format("interrupted while {}", what));
-  throw Error(ExitCode::failure, fmt::format("database error while {}: {}", what, msg));
+  throw Error(ExitCode::failure, fmt::format("database '{}' failed while {}: {}", path_, what, msg));
 }
 
 void Db::exec(const char* sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   if (err) sqlite3_free(err);
-  if (rc != SQLITE_OK) fail(rc, fmt::format("running '{}'", sql));
+  if (rc != SQLITE_OK) fail(rc, operation(sql));
 }
 
 static void sql_number(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -153,7 +182,7 @@ int Stmt::parameter_count() const { return sqlite3_bind_parameter_count(st_); }
 Stmt::Stmt(Db& db, std::string_view sql) : db_(db) {
   int rc = sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                               &st_, nullptr);
-  if (rc != SQLITE_OK) db.fail(rc, fmt::format("preparing '{}'", sql));
+  if (rc != SQLITE_OK) db.fail(rc, operation(sql));
 }
 
 Stmt::~Stmt() { sqlite3_finalize(st_); }
@@ -194,7 +223,7 @@ bool Stmt::step() {
   done_ = true;
   if (rc == SQLITE_DONE) return false;
   sqlite3_reset(st_);
-  db_.fail(rc, fmt::format("running '{}'", sqlite3_sql(st_)));
+  db_.fail(rc, operation(sqlite3_sql(st_)));
 }
 
 void Stmt::exec() {
