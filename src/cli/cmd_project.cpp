@@ -23,9 +23,13 @@ int init(Context& ctx, const InitOptions& o) {
     Json j;
     j["path"] = r.mlt_dir.string();
     j["created"] = r.created;
+    j["gitignore_added"] = r.gitignore_added;
     print_json(j);
   } else if (r.created) {
     ctx.note(fmt::format("initialized an empty mlt project in '{}'", r.mlt_dir.string()));
+  } else if (r.gitignore_added) {
+    ctx.note(fmt::format("'{}' is already an mlt project; added .mlt/.gitignore so that git ignores it",
+                         r.mlt_dir.string()));
   } else {
     ctx.note(fmt::format("'{}' is already an mlt project; nothing changed", r.mlt_dir.string()));
   }

@@ -2,7 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <system_error>
 
@@ -19,19 +23,74 @@ namespace {
 
 constexpr const char* db_name = "mlt.db";
 
+// A .mlt folder is a project when it holds the database, or the object store or the settings
+// file of one: a project whose database was deleted is still found (and its loss reported), not
+// passed over for a project further up.
 bool is_project_dir(const fs::path& p) {
   struct stat st {};
-  return ::stat((p / db_name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (::stat((p / db_name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) return true;
+  if (::stat((p / "objects").c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
+  return ::stat((p / "config.yaml").c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-std::unique_ptr<store::Db> open_db(const fs::path& dir, bool create, const Config& config) {
-  store::DbOptions opt;
-  opt.create = create;
-  opt.lock_timeout_ms = lock_timeout_ms(config);
-  auto db = std::make_unique<store::Db>((dir / db_name).string(), opt);
-  if (create) db->exec("PRAGMA journal_mode=WAL");  // persistent: set once, at creation
-  store::migrate(*db, schema_migrations());
-  return db;
+// True when .mlt/objects holds at least one object: the project has data that only its database
+// describes, so no new, empty database may be put beside it.
+bool has_objects(const fs::path& mlt) {
+  std::error_code ec;
+  for (auto shard = fs::directory_iterator(mlt / "objects", ec); !ec && shard != fs::directory_iterator();
+       shard.increment(ec)) {
+    std::error_code ec2;
+    if (!shard->is_directory(ec2)) return true;  // not ours, but not nothing either
+    if (fs::directory_iterator(shard->path(), ec2) != fs::directory_iterator()) return true;
+  }
+  return false;
+}
+
+enum class DbFile { missing, empty, sqlite, foreign };
+
+// What is at .mlt/mlt.db, looked at before SQLite opens it: SQLite takes a zero-length file for
+// an empty database, and a missing one would be created.
+DbFile inspect_db(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? DbFile::missing : DbFile::sqlite;  // let SQLite say
+  if (S_ISLNK(st.st_mode) && ::stat(path.c_str(), &st) != 0) return DbFile::missing;
+  if (!S_ISREG(st.st_mode)) return DbFile::foreign;
+  if (st.st_size == 0) return DbFile::empty;
+  char magic[16] = {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return DbFile::sqlite;  // unreadable: SQLite's error says why
+  in.read(magic, sizeof magic);
+  return in.gcount() == sizeof magic && std::memcmp(magic, "SQLite format 3", 16) == 0 ? DbFile::sqlite
+                                                                                        : DbFile::foreign;
+}
+
+[[noreturn]] void refuse_missing(const fs::path& dir, bool objects) {
+  auto path = (dir / db_name).string();
+  if (objects)
+    throw Error(ExitCode::integrity,
+                fmt::format("the project's database '{}' is missing, and '{}' holds the project's objects", path,
+                            (dir / "objects").string()),
+                "restore mlt.db from a backup: runs, metrics and models are recorded only in it, and mlt will not "
+                "put an empty database beside the objects (a later 'mlt gc' would delete them)");
+  throw Error(ExitCode::integrity, fmt::format("the project's database '{}' is missing", path),
+              "restore mlt.db from a backup, or run 'mlt init' to start an empty one");
+}
+
+[[noreturn]] void refuse_empty(const fs::path& dir, bool objects) {
+  auto path = (dir / db_name).string();
+  if (objects)
+    throw Error(ExitCode::integrity,
+                fmt::format("the project's database '{}' is empty, but '{}' holds the project's objects", path,
+                            (dir / "objects").string()),
+                "restore mlt.db from a backup; mlt will not use an empty database beside the objects of a project "
+                "(a later 'mlt gc' would delete them). Nothing was changed");
+  throw Error(ExitCode::integrity, fmt::format("the project's database '{}' is empty", path),
+              "restore mlt.db from a backup, or run 'mlt init' to set up a new project in it");
+}
+
+[[noreturn]] void refuse_foreign(const fs::path& path, const char* what) {
+  throw Error(ExitCode::integrity, fmt::format("'{}' is not an mlt database ({})", path.string(), what),
+              "restore .mlt/mlt.db from a backup, or move the file away; nothing was changed");
 }
 
 void ensure_default_experiment(store::Db& db) {
@@ -43,6 +102,73 @@ void ensure_default_experiment(store::Db& db) {
                 "WHERE NOT EXISTS (SELECT 1 FROM experiments WHERE id = 1)");
   q.bind(1, now).exec();
   tx.commit();
+}
+
+enum class OpenMode { open, init };
+
+// Opens the project's database. An existing mlt database is migrated. A new one (no file, a
+// zero-length file, or a SQLite file without tables) is set up only by init, and only when the
+// object store is empty: beside objects it would pass for the project and let gc delete them.
+std::unique_ptr<store::Db> open_db(const fs::path& dir, OpenMode mode, const Config& config, bool* created = nullptr) {
+  const fs::path path = dir / db_name;
+  DbFile kind = inspect_db(path);
+  if (kind == DbFile::foreign) refuse_foreign(path, "not a SQLite file");
+  if (kind == DbFile::missing) {
+    bool objects = has_objects(dir);
+    std::error_code ec;
+    if (mode == OpenMode::open || objects) refuse_missing(dir, objects);
+    if (fs::file_size(dir / (std::string(db_name) + "-wal"), ec) > 0 && !ec)
+      throw Error(ExitCode::integrity,
+                  fmt::format("the project's database '{}' is missing but its write-ahead log is there", path.string()),
+                  "restore mlt.db from a backup, or move mlt.db-wal away to start an empty database");
+  } else if (kind == DbFile::empty && (mode == OpenMode::open || has_objects(dir))) {
+    refuse_empty(dir, has_objects(dir));
+  }
+  store::DbOptions opt;
+  opt.create = kind == DbFile::missing;
+  opt.lock_timeout_ms = lock_timeout_ms(config);
+  auto db = std::make_unique<store::Db>(path.string(), opt);
+  bool fresh = kind != DbFile::sqlite;
+  if (!fresh && store::schema_version(*db) == 0) {
+    store::Stmt q(*db, "SELECT count(*) FROM sqlite_master");
+    q.step();
+    if (q.int64(0) > 0) refuse_foreign(path, "a SQLite database without mlt's schema");
+    q.reset();
+    bool objects = has_objects(dir);
+    if (mode == OpenMode::open || objects) refuse_empty(dir, objects);
+    fresh = true;  // a header and nothing else: an init that was interrupted
+  }
+  if (fresh) db->exec("PRAGMA journal_mode=WAL");  // persistent: set once, at creation
+  store::migrate(*db, schema_migrations());
+  if (fresh) ensure_default_experiment(*db);
+  if (created) *created = fresh;
+  return db;
+}
+
+constexpr const char* gitignore_text =
+    "# mlt's database, objects and settings are local to this copy: not for git ('man mlt-project')\n*\n";
+
+// .mlt/.gitignore, so that `git add -A` never takes the database or the objects. Written when
+// missing, never changed when there (its owner may have edited it). True when it was written.
+bool ensure_gitignore(const fs::path& mlt) {
+  fs::path path = mlt / ".gitignore";
+  std::error_code ec;
+  if (fs::symlink_status(path, ec).type() != fs::file_type::not_found) return false;
+  fs::path tmp = mlt / fmt::format(".gitignore.tmp.{}", ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << gitignore_text;
+    out.flush();
+    if (!out) {
+      fs::remove(tmp, ec);
+      throw Error(ExitCode::failure, fmt::format("cannot write '{}'", path.string()),
+                  "check that the .mlt folder is writable");
+    }
+  }
+  // link, not rename: a .gitignore made meanwhile by someone else is kept
+  bool made = ::link(tmp.c_str(), path.c_str()) == 0;
+  fs::remove(tmp, ec);
+  return made;
 }
 
 }  // namespace
@@ -87,7 +213,7 @@ Project Project::open(const fs::path& start) {
                 "run 'mlt init' to create one, or use -C DIR");
   }
   auto config = Config::load(*dir);
-  Project p(*dir, open_db(*dir, false, config));
+  Project p(*dir, open_db(*dir, OpenMode::open, config));
   p.config_.emplace(std::move(config));
   return p;
 }
@@ -113,10 +239,6 @@ InitResult Project::init(const fs::path& dir) {
   fs::path root = fs::absolute(dir, ec).lexically_normal();
   if (!root.has_filename()) root = root.parent_path();
   fs::path mlt = root / ".mlt";
-  if (is_project_dir(mlt)) {
-    open_db(mlt, false, Config::load(mlt));  // refuses a newer schema, upgrades an older one
-    return {mlt, false};
-  }
   if (fs::exists(mlt, ec) && !fs::is_directory(mlt, ec))
     throw Error(ExitCode::conflict, fmt::format("'{}' exists and is not a directory", mlt.string()),
                 "move it away and run 'mlt init' again");
@@ -126,15 +248,18 @@ InitResult Project::init(const fs::path& dir) {
       throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", (mlt / sub).string(), ec.message()),
                   "check that the directory is writable");
   }
+  // An existing database is checked and upgraded (a newer schema is refused); a missing or empty
+  // one is set up, unless objects show that it is a project's lost database.
+  InitResult r{mlt, false, false};
+  open_db(mlt, OpenMode::init, Config::load(mlt), &r.created);
   fs::path cfg = mlt / "config.yaml";
   if (!fs::exists(cfg, ec)) {
     std::ofstream out(cfg);
     out << "# mlt project settings (see 'man mlt'); user settings: $XDG_CONFIG_HOME/mlt/config.yaml\n";
     if (!out) throw Error(ExitCode::failure, fmt::format("cannot write '{}'", cfg.string()));
   }
-  auto db = open_db(mlt, true, Config::load(mlt));
-  ensure_default_experiment(*db);
-  return {mlt, true};
+  r.gitignore_added = ensure_gitignore(mlt);
+  return r;
 }
 
 const Config& Project::config() const {

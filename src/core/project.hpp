@@ -16,6 +16,7 @@ namespace fs = std::filesystem;
 struct InitResult {
   fs::path mlt_dir;
   bool created = false;  // false: a project was already there and was left unchanged
+  bool gitignore_added = false;  // .mlt/.gitignore was missing and was written
 };
 
 // How long writers wait for the database lock of the project in `dir` (its .mlt folder): the

@@ -323,6 +323,144 @@ expect_rc 0
 expect_out_contains "init"
 expect_out_contains "runs"
 
+# ---------------------------------------------------------------------------------------------
+# .mlt/.gitignore (issue 15, item 3)
+
+t "init writes .mlt/.gitignore: git add -A in the repository takes nothing under .mlt"
+mkdir -p "$T/pg" && cd "$T/pg"
+git init -q . && printf 'print(1)\n' >train.py
+run_mlt init
+expect_rc 0
+expect_eq ".mlt/.gitignore" "*" "$(grep -v '^#' .mlt/.gitignore)"
+must_mlt -q run -n tracked -- true >/dev/null
+git add -A
+expect_eq "files staged under .mlt" "" "$(git status --porcelain | grep '\.mlt' || true)"
+expect_eq "what git add -A staged" "A  train.py" "$(git status --porcelain)"
+
+t "init on a project without .mlt/.gitignore adds it, says so; an edited one is kept"
+cd "$T/pg"
+rm .mlt/.gitignore
+run_mlt --json init
+expect_rc 0
+expect_json '[.created, .gitignore_added]' '[false,true]'
+[ -f .mlt/.gitignore ] || fail ".mlt/.gitignore added" "file" "missing"
+rm .mlt/.gitignore
+run_mlt init
+expect_rc 0
+expect_err_contains "'$T/pg/.mlt' is already an mlt project; added .mlt/.gitignore"
+printf 'mlt.db\n' >.mlt/.gitignore
+run_mlt --json init
+expect_rc 0
+expect_json '.gitignore_added' false
+expect_eq "an edited .gitignore is kept" "mlt.db" "$(cat .mlt/.gitignore)"
+run_mlt --json run show tracked
+expect_rc 0
+
+# ---------------------------------------------------------------------------------------------
+# A lost database beside the objects (issue 15, item 1): never an empty project
+
+# lose_db_project NAME: a project in $T/NAME with a run and an artifact (objects in the store),
+# its WAL checkpointed away; the working directory.
+lose_db_project() {
+  new_project "$1"
+  printf 'weights\n' >w.bin
+  must_mlt run start -n keep --no-git >/dev/null
+  must_mlt -q log artifact --run keep w.bin >/dev/null
+  if command -v sqlite3 >/dev/null 2>&1; then sqlite3 .mlt/mlt.db 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null; fi
+  rm -f .mlt/mlt.db-wal .mlt/mlt.db-shm
+  nobj=$(find .mlt/objects -type f | wc -l | tr -d ' ')
+}
+
+t "a zero-length mlt.db beside objects: every command exits 6 naming it; init and gc too; nothing changes"
+lose_db_project z0
+: >.mlt/mlt.db
+for cmd in "status" "runs" "run start" "gc --grace 0s" "fsck" "init"; do
+  # shellcheck disable=SC2086
+  run_mlt $cmd
+  expect_rc 6
+  expect_err_contains "the project's database '$T/z0/.mlt/mlt.db' is empty"
+  expect_err_contains "hint: restore mlt.db from a backup"
+  expect_err_not_contains "no runs yet"
+done
+expect_eq "mlt.db still zero bytes" 0 "$(stat -c %s .mlt/mlt.db)"
+expect_eq "objects kept" "$nobj" "$(find .mlt/objects -type f | wc -l | tr -d ' ')"
+
+t "a deleted mlt.db: its own message (exit 6), from a subfolder too, not 'no .mlt folder' nor a parent project"
+lose_db_project outer
+mkdir -p inner/deep
+(cd inner && must_mlt -q init >/dev/null && printf 'x\n' >x.bin && must_mlt run start -n r --no-git >/dev/null &&
+  must_mlt -q log artifact --run r x.bin >/dev/null)
+rm -f inner/.mlt/mlt.db inner/.mlt/mlt.db-wal inner/.mlt/mlt.db-shm
+cd inner/deep
+run_mlt runs
+expect_rc 6
+expect_err_contains "the project's database '$T/outer/inner/.mlt/mlt.db' is missing"
+expect_err_not_contains "no .mlt folder"
+run_mlt init ..
+expect_rc 6
+[ -e "$T/outer/inner/.mlt/mlt.db" ] && fail "no database created" "no mlt.db" "created"
+MLT_DIR="$T/outer/inner/.mlt" run_mlt status
+expect_rc 6
+expect_err_contains "is missing"
+
+t "a deleted mlt.db without objects: commands exit 6 pointing at init; init makes a new database"
+mkdir -p "$T/noobj" && cd "$T/noobj" && must_mlt -q init >/dev/null
+rm -f .mlt/mlt.db .mlt/mlt.db-wal .mlt/mlt.db-shm
+run_mlt status
+expect_rc 6
+expect_err_contains "the project's database '$T/noobj/.mlt/mlt.db' is missing"
+expect_err_contains "mlt init"
+run_mlt --json init
+expect_rc 0
+expect_json .created true
+run_mlt --json exp ls
+expect_rc 0
+expect_json '[.experiments[].name]' '["Default"]'
+
+t "a foreign mlt.db (a text file, another SQLite database) exits 6, is left alone, and no SQL is shown"
+lose_db_project foreign
+printf 'not a database at all\n%.0s' $(seq 300) >.mlt/mlt.db
+cp .mlt/mlt.db "$T/foreign.copy"
+for cmd in "runs" "init" "gc --grace 0s"; do
+  # shellcheck disable=SC2086
+  run_mlt $cmd
+  expect_rc 6
+  expect_err_contains "'$T/foreign/.mlt/mlt.db' is not an mlt database (not a SQLite file)"
+  expect_err_not_contains "SELECT"
+  expect_err_not_contains "PRAGMA"
+done
+cmp -s .mlt/mlt.db "$T/foreign.copy" || fail "the foreign file is unchanged" "identical" "changed"
+if command -v sqlite3 >/dev/null 2>&1; then
+  rm -f .mlt/mlt.db && sqlite3 .mlt/mlt.db 'CREATE TABLE notes(x); INSERT INTO notes VALUES (1)'
+  run_mlt status
+  expect_rc 6
+  expect_err_contains "is not an mlt database (a SQLite database without mlt's schema)"
+  expect_eq "tables of the foreign database" "notes" "$(sqlite3 .mlt/mlt.db 'SELECT group_concat(name) FROM sqlite_master')"
+fi
+expect_eq "objects kept" "$nobj" "$(find .mlt/objects -type f | wc -l | tr -d ' ')"
+
+t "a damaged database: exit 6 naming the file and the operation, never SQL"
+if command -v sqlite3 >/dev/null 2>&1; then
+  new_project dmg
+  must_mlt run start -n big --no-git >/dev/null
+  for i in $(seq 40); do printf 'loss=%s step=%s\n' "0.$i" "$i"; done >"$T/points.txt"
+  for i in $(seq 30); do "$MLT_BIN" log stream --run big <"$T/points.txt" >/dev/null 2>&1 3>&-; done
+  sqlite3 .mlt/mlt.db 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+  size=$(stat -c %s .mlt/mlt.db)
+  truncate -s $((size / 2)) .mlt/mlt.db
+  for cmd in "runs" "metrics big" "status"; do
+    # shellcheck disable=SC2086
+    run_mlt $cmd
+    expect_rc 6
+    expect_err_contains "'$T/dmg/.mlt/mlt.db'"
+    expect_err_match "damaged|malformed"
+    expect_err_not_contains "SELECT"
+    expect_err_not_contains "FROM"
+  done
+else
+  echo "note: sqlite3 not installed; damaged-database case skipped"
+fi
+
 t "a database with a newer schema is refused with exit 6"
 if command -v sqlite3 >/dev/null 2>&1; then
   mkdir -p "$T/pn" && cd "$T/pn" && must_mlt -q init >/dev/null

@@ -1,6 +1,8 @@
 // core/project: init, find, open, MLT_DIR, MLT_LOCK_TIMEOUT.
 #include "core/project.hpp"
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -159,4 +161,147 @@ TEST_CASE("TempProject: a fresh, opened project per test") {
   CHECK(p.project().root() == p.root());
   CHECK(mlt::store::schema_version(p.db()) == static_cast<int>(mlt::core::schema_migrations().size()));
   CHECK(mlt::core::find_experiment(p.db(), "Default"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A lost database beside a populated object store (issue 15, item 1): never an empty project.
+
+namespace {
+
+void put_object(const fs::path& root) {
+  fs::create_directories(root / ".mlt" / "objects" / "ab");
+  mlt::test::write_file(root / ".mlt" / "objects" / "ab" / std::string(62, 'c'), "MLTO an object");
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("a zero-length mlt.db beside objects is refused by open and init, and left as it is") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  Project::init(dir.path());
+  put_object(dir.path());
+  fs::resize_file(dir / ".mlt" / "mlt.db", 0);
+  fs::remove(dir / ".mlt" / "mlt.db-wal");
+  fs::remove(dir / ".mlt" / "mlt.db-shm");
+  for (int i = 0; i < 2; ++i) {
+    auto e = thrown([&] {
+      if (i == 0) Project::open(dir.path());
+      else Project::init(dir.path());
+    });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::integrity);
+    CHECK(contains(e->what(), (dir / ".mlt" / "mlt.db").string()));
+    CHECK(contains(e->what(), "is empty"));
+    CHECK(contains(e->hint(), "backup"));
+    CHECK(fs::file_size(dir / ".mlt" / "mlt.db") == 0);
+  }
+}
+
+TEST_CASE("a zero-length mlt.db without objects: open refuses, init sets up a new project") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  fs::create_directories(dir / ".mlt" / "objects");
+  mlt::test::write_file(dir / ".mlt" / "mlt.db", "");
+  auto e = thrown([&] { Project::open(dir.path()); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::integrity);
+  CHECK(contains(e->hint(), "mlt init"));
+  auto r = Project::init(dir.path());
+  CHECK(r.created);
+  auto p = Project::open(dir.path());
+  CHECK(mlt::core::find_experiment(p.db(), "Default"));
+}
+
+TEST_CASE("a deleted mlt.db: the .mlt folder is still found, open and init refuse beside objects") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  Project::init(dir.path());                 // an outer project, which must not be picked instead
+  Project::init(dir / "inner");
+  put_object(dir / "inner");
+  for (auto f : {"mlt.db", "mlt.db-wal", "mlt.db-shm"}) fs::remove(dir / "inner" / ".mlt" / f);
+  CHECK(Project::find(dir / "inner") == dir / "inner" / ".mlt");
+  auto e = thrown([&] { Project::open(dir / "inner"); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::integrity);
+  CHECK(contains(e->what(), "database '" + (dir / "inner" / ".mlt" / "mlt.db").string() + "' is missing"));
+  e = thrown([&] { Project::init(dir / "inner"); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::integrity);
+  CHECK_FALSE(fs::exists(dir / "inner" / ".mlt" / "mlt.db"));
+  {
+    ScopedEnv env("MLT_DIR", (dir / "inner" / ".mlt").string());
+    e = thrown([&] { Project::open(dir.path()); });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::integrity);
+  }
+  // without objects, init makes a new database; open alone still refuses
+  TempDir other;
+  fs::create_directories(other / ".mlt");
+  mlt::test::write_file(other / ".mlt" / "config.yaml", "# settings\n");
+  e = thrown([&] { Project::open(other.path()); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::integrity);
+  CHECK(contains(e->hint(), "mlt init"));
+  CHECK(Project::init(other.path()).created);
+  CHECK(slurp(other / ".mlt" / "config.yaml") == "# settings\n");
+}
+
+TEST_CASE("a foreign mlt.db (not SQLite, or SQLite without mlt's schema) is refused and left as it is") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  Project::init(dir.path());
+  for (auto f : {"mlt.db", "mlt.db-wal", "mlt.db-shm"}) fs::remove(dir / ".mlt" / f);
+  std::string text(8192, 'x');
+  mlt::test::write_file(dir / ".mlt" / "mlt.db", text);
+  for (int i = 0; i < 2; ++i) {
+    auto e = thrown([&] {
+      if (i == 0) Project::open(dir.path());
+      else Project::init(dir.path());
+    });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::integrity);
+    CHECK(contains(e->what(), "is not an mlt database"));
+    CHECK(slurp(dir / ".mlt" / "mlt.db") == text);
+  }
+  fs::remove(dir / ".mlt" / "mlt.db");
+  {
+    mlt::store::DbOptions o;
+    o.create = true;
+    mlt::store::Db other((dir / ".mlt" / "mlt.db").string(), o);
+    other.exec("CREATE TABLE notes(x)");
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto e = thrown([&] {
+      if (i == 0) Project::open(dir.path());
+      else Project::init(dir.path());
+    });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::integrity);
+    CHECK(contains(e->what(), "without mlt's schema"));
+  }
+  mlt::store::Db other((dir / ".mlt" / "mlt.db").string(), mlt::store::DbOptions{});
+  mlt::store::Stmt q(other, "SELECT count(*) FROM sqlite_master");
+  q.step();
+  CHECK(q.int64(0) == 1);   // no mlt table was added
+}
+
+TEST_CASE("init writes .mlt/.gitignore, adds it to a project without one, keeps an edited one") {
+  ScopedEnv no_dir("MLT_DIR", std::nullopt);
+  TempDir dir;
+  auto r = Project::init(dir.path());
+  CHECK(r.gitignore_added);
+  CHECK(contains(slurp(dir / ".mlt" / ".gitignore"), "\n*\n"));
+  CHECK_FALSE(Project::init(dir.path()).gitignore_added);
+  fs::remove(dir / ".mlt" / ".gitignore");
+  r = Project::init(dir.path());
+  CHECK_FALSE(r.created);
+  CHECK(r.gitignore_added);
+  mlt::test::write_file(dir / ".mlt" / ".gitignore", "mine\n");
+  CHECK_FALSE(Project::init(dir.path()).gitignore_added);
+  CHECK(slurp(dir / ".mlt" / ".gitignore") == "mine\n");
 }
