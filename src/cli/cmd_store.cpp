@@ -4,18 +4,25 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "core/clock.hpp"
 #include "core/maintenance.hpp"
 
 namespace mlt::cli {
 namespace {
 
 struct StoreOptions {
-  bool full = false, dry_run = false;
+  bool full = false, dry_run = false, force = false, purge_deleted = false;
   std::optional<std::string> grace;   // not given: the gc.grace setting
+  std::optional<std::string> older_than;
 };
 
 int fsck(Context& ctx, const StoreOptions& o) {
-  auto r = core::fsck(ctx.project(), o.full);
+  std::optional<core::FsckReport> report;
+  {
+    Progress progress(ctx, "fsck", 0);
+    report = core::fsck(ctx.project(), o.full, progress.counter(), [&](std::uint64_t n) { progress.set_total(n); });
+  }
+  auto& r = *report;
   bool ok = r.damage.empty() && r.database == "ok";
   if (ctx.global.json) {
     Json j;
@@ -44,8 +51,24 @@ int fsck(Context& ctx, const StoreOptions& o) {
 }
 
 int gc(Context& ctx, const StoreOptions& o) {
+  if (o.older_than && !o.purge_deleted)
+    throw Error(ExitCode::usage, "--older-than needs --purge-deleted",
+                "write e.g. 'mlt gc --purge-deleted --older-than 30d'");
   std::string grace = o.grace ? *o.grace : ctx.config().get_string("gc.grace");
-  auto r = core::gc(ctx.project(), core::parse_duration(grace), o.dry_run);
+  core::GcOptions go;
+  go.grace = core::parse_duration(grace);
+  go.dry_run = o.dry_run;
+  go.force = o.force;
+  go.purge_deleted = o.purge_deleted;
+  if (o.older_than) go.older_than = core::parse_duration(*o.older_than);
+  std::optional<core::GcReport> report;
+  {
+    Progress progress(ctx, "gc", 0, "objects");
+    go.progress = progress.counter();
+    go.set_total = [&](std::uint64_t n) { progress.set_total(n); };
+    report = core::gc(ctx.project(), go);
+  }
+  auto& r = *report;
   if (ctx.global.json) {
     Json j;
     j["dry_run"] = o.dry_run;
@@ -55,8 +78,32 @@ int gc(Context& ctx, const StoreOptions& o) {
     j["kept_bytes"] = r.kept_bytes;
     j["young"] = r.young;
     j["temp_removed"] = r.temp_removed;
+    j["purged_runs"] = Json::array();
+    for (auto& p : r.purged) {
+      Json x;
+      x["id"] = p.id;
+      x["name"] = p.name;
+      put_time(x, "deleted_time", p.deleted_ms);
+      j["purged_runs"].push_back(std::move(x));
+    }
+    j["purged_metric_points"] = r.metric_points_purged;
+    j["vacuumed"] = r.vacuumed;
+    j["database_bytes_before"] = r.database_bytes_before;
+    j["database_bytes_after"] = r.database_bytes_after;
     print_json(j);
   } else {
+    if (o.purge_deleted) {
+      for (auto& p : r.purged)
+        std::printf("%s %s  %s%s\n", o.dry_run ? "would purge" : "purged", short_id(p.id).c_str(), p.name.c_str(),
+                    p.deleted_ms ? fmt::format("  (deleted {})", core::local_time(*p.deleted_ms)).c_str() : "");
+      ctx.note(fmt::format("{} {} deleted run{} ({} metric point{}){}", o.dry_run ? "would purge" : "purged",
+                           r.purged.size(), r.purged.size() == 1 ? "" : "s", r.metric_points_purged,
+                           r.metric_points_purged == 1 ? "" : "s",
+                           r.vacuumed ? fmt::format("; database compacted from {} to {}",
+                                                    human_bytes(r.database_bytes_before),
+                                                    human_bytes(r.database_bytes_after))
+                                      : ""));
+    }
     ctx.note(fmt::format("{} {} unreferenced object{} ({}); kept {} ({}), {} of them unreferenced but younger than {}",
                          o.dry_run ? "would remove" : "removed", r.removed, r.removed == 1 ? "" : "s",
                          human_bytes(r.removed_bytes), r.kept, human_bytes(r.kept_bytes), r.young, grace));
@@ -101,8 +148,16 @@ void add_store_commands(CLI::App& root, Context& ctx) {
   ctx.deprecate(g->add_flag("-n", o->dry_run)->group(""), "--dry-run");
   auto* grace = g->add_option("--grace", "Keep unreferenced objects younger than this (default: the gc.grace setting, 14d; s, m, h, d, w).")
       ->type_name("DURATION");
-  g->callback([&ctx, o, grace] {
+  g->add_flag("--force", o->force,
+              "Remove unreferenced objects even when the database references none at all (a wrong or emptied "
+              "database is refused without it).");
+  g->add_flag("--purge-deleted", o->purge_deleted,
+              "First remove deleted runs for good, with their params, metrics, tags and inputs, then their objects.");
+  auto* older = g->add_option("--older-than", "With --purge-deleted: only runs deleted longer ago than this (s, m, h, d, w).")
+      ->type_name("DURATION");
+  g->callback([&ctx, o, grace, older] {
     if (grace->count() > 0) o->grace = grace->as<std::string>();
+    if (older->count() > 0) o->older_than = older->as<std::string>();
     ctx.select(Needs::project, [&ctx, o] { return gc(ctx, *o); });
   });
 

@@ -489,6 +489,173 @@ done
 expect_eq "object files" "$n" "$(nobjects)"
 
 # ---------------------------------------------------------------------------------------------
+# gc and a wrong database (issue 15, item 1)
+
+t "gc: a database that references nothing beside old objects: exit 6, nothing deleted; --force deletes"
+if command -v sqlite3 >/dev/null 2>&1; then
+  new_project wrongdb
+  must_mlt run start -n r --no-git >/dev/null
+  must_mlt -q log artifact --run r "$D/rand.bin" "$D/dir" >/dev/null
+  sqlite3 .mlt/mlt.db 'UPDATE runs SET artifacts = NULL' >/dev/null    # as a database from elsewhere
+  n=$(nobjects)
+  for args in "gc --grace 0s" "gc --grace 0s --dry-run"; do
+    # shellcheck disable=SC2086
+    run_mlt $args
+    expect_rc 6
+    expect_err_contains "gc stopped before deleting anything: the database '$T/wrongdb/.mlt/mlt.db' references no object"
+    expect_err_contains "mlt gc --force"
+  done
+  expect_eq "object files after the refused gc" "$n" "$(nobjects)"
+  run_mlt gc                                   # nothing is old enough: nothing to refuse
+  expect_rc 0
+  run_mlt --json gc --grace 0s --force
+  expect_rc 0
+  expect_json .removed "$n"
+  expect_eq "object files after gc --force" 0 "$(nobjects)"
+else
+  echo "note: sqlite3 not installed; case skipped"
+fi
+
+t "gc: a database failing quick_check: exit 6 naming it, nothing deleted, --force or not, no SQL shown"
+if command -v sqlite3 >/dev/null 2>&1; then
+  new_project qc
+  must_mlt run start -n r --no-git >/dev/null
+  must_mlt -q log artifact --run r "$D/rand.bin" >/dev/null
+  must_mlt -q log artifact --run r "$D/rand2.bin" --as rand.bin >/dev/null    # rand.bin's object is garbage
+  for i in $(seq 200); do printf 'loss=0.%s step=%s\n' "$i" "$i"; done >"$T/pts.txt"
+  for i in $(seq 20); do "$MLT_BIN" log stream --run r <"$T/pts.txt" >/dev/null 2>&1 3>&-; done
+  sqlite3 .mlt/mlt.db 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+  size=$(stat -c %s .mlt/mlt.db)
+  # damage the last pages (metric points), not the schema: the database opens, the check fails
+  dd if=/dev/urandom of=.mlt/mlt.db bs=4096 seek=$((size / 4096 - 3)) count=2 conv=notrunc 2>/dev/null
+  n=$(nobjects)
+  for args in "gc --grace 0s" "gc --grace 0s --force"; do
+    # shellcheck disable=SC2086
+    run_mlt $args
+    expect_rc 6
+    expect_err_contains "'$T/qc/.mlt/mlt.db'"
+    expect_err_not_contains "SELECT"
+  done
+  expect_eq "object files after the refused gc" "$n" "$(nobjects)"
+else
+  echo "note: sqlite3 not installed; case skipped"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# gc --purge-deleted (issue 15, item 5)
+
+t "gc --purge-deleted --dry-run lists the deleted runs and changes nothing"
+new_project purge
+must_mlt run start -n keep --no-git >/dev/null
+must_mlt -q log artifact --run keep "$D/rand.bin" >/dev/null
+G=$(MLT_NOW_MS=$T0_MS must_mlt run start -n gone --no-git)
+must_mlt -q log param --run gone lr=0.1 >/dev/null
+must_mlt -q log tag --run gone team=x >/dev/null
+for i in 1 2 3; do must_mlt -q log metric --run gone loss=0.$i >/dev/null; done
+must_mlt -q log artifact --run gone "$D/rand2.bin" "$D/big.bin" >/dev/null
+MLT_NOW_MS=$((T0_MS + 1000)) must_mlt -q run rm gone >/dev/null
+N=$(MLT_NOW_MS=$((T0_MS + 2000)) must_mlt run start -n recent --no-git)
+printf 'recent\n' >"$T/recent.txt"
+must_mlt -q log artifact --run recent "$T/recent.txt" >/dev/null
+MLT_NOW_MS=$((T0_MS + 10 * 86400000)) must_mlt -q run rm recent >/dev/null
+n=$(nobjects)
+run_mlt gc --purge-deleted --dry-run --grace 0s
+expect_rc 0
+expect_out_contains "would purge ${G:0:8}  gone  (deleted 2023-11-14 22:13:21 UTC)"
+expect_out_contains "would purge ${N:0:8}  recent"
+expect_err_contains "would purge 2 deleted runs (3 metric points)"
+expect_eq "object files after --dry-run" "$n" "$(nobjects)"
+run_mlt --json runs --deleted
+expect_json '[.runs[].name] | sort' '["gone","recent"]'
+
+t "gc --purge-deleted --older-than: only runs deleted longer ago; --json"
+cd "$T/purge"
+MLT_NOW_MS=$((T0_MS + 11 * 86400000)) run_mlt --json gc --purge-deleted --older-than 7d --grace 0s
+expect_rc 0
+expect_json '[.purged_runs[].id]' "[\"$G\"]"
+expect_json '.purged_runs[0].name' gone
+expect_json '.purged_runs[0].deleted_time' "2023-11-14T22:13:21.000Z"
+expect_json '.purged_runs[0].deleted_time_ms' $((T0_MS + 1000))
+expect_json .purged_metric_points 3
+expect_json .vacuumed true
+expect_json '.database_bytes_after <= .database_bytes_before' true
+expect_json '.removed > 2' true                    # rand2.bin, big.bin's chunks and manifest, the tree
+[ -e "$(obj "$(hex "$D/rand2.bin")")" ] && fail "the purged run's object is removed" "gone" "still there"
+[ -e "$(obj "$(hex "$D/rand.bin")")" ] || fail "the kept run's object stays" "present" "removed"
+[ -e "$(obj "$(hex "$T/recent.txt")")" ] || fail "the recent deleted run's object stays" "present" "removed"
+run_mlt run show "$G"
+expect_rc 4
+run_mlt --json runs --deleted
+expect_json '[.runs[].name]' '["recent"]'
+if command -v sqlite3 >/dev/null 2>&1; then
+  for tbl in params tags metric_points metric_summary; do
+    expect_eq "rows of the purged run in $tbl" 0 \
+      "$(sqlite3 .mlt/mlt.db "SELECT count(*) FROM $tbl WHERE run_id NOT IN (SELECT id FROM runs)")"
+  done
+fi
+run_mlt fsck --full
+expect_rc 0
+run_mlt gc --purge-deleted --grace 0s
+expect_rc 0
+expect_out_contains "purged ${N:0:8}  recent"
+expect_err_contains "purged 1 deleted run"
+expect_err_contains "database compacted from"
+run_mlt --json runs --deleted
+expect_json '.runs' '[]'
+run_mlt artifact get keep rand.bin -o "$T/purge-keep.bin"
+expect_rc 0
+cmp -s "$D/rand.bin" "$T/purge-keep.bin" || fail "the kept run's artifact" "identical" "differs"
+
+t "gc --purge-deleted refuses (exit 5), purging nothing, while a registry version or a child refers to a run"
+new_project purgeref
+printf 'weights\n' >w.bin
+R=$(must_mlt run start -n registered --no-git)
+URI=$(must_mlt model save w.bin --flavor generic --run registered --python 3.11.2)
+must_mlt -q registry register "$URI" churn >/dev/null
+must_mlt -q run end registered >/dev/null
+must_mlt -q run rm registered >/dev/null
+P=$(must_mlt run start -n parent --no-git)
+must_mlt run start -n child --parent parent --no-git >/dev/null
+must_mlt -q run rm parent >/dev/null
+must_mlt run start -n plain --no-git >/dev/null
+must_mlt -q run rm plain >/dev/null
+for args in "gc --purge-deleted" "gc --purge-deleted --dry-run"; do
+  # shellcheck disable=SC2086
+  run_mlt $args
+  expect_rc 5
+  expect_err_contains "cannot purge deleted runs that are still referenced; nothing was purged"
+  expect_err_contains "run ${R:0:8} (registered): registry version models:/churn/1"
+  expect_err_contains "run ${P:0:8} (parent): its child run"
+  expect_err_not_contains "(plain)"
+done
+run_mlt --json runs --deleted
+expect_json '[.runs[].name] | sort' '["parent","plain","registered"]'
+run_mlt --json registry show churn/1
+expect_rc 0
+
+t "gc --older-than without --purge-deleted, or a bad duration, exits 2"
+cd "$T/purgeref"
+run_mlt gc --older-than 7d
+expect_rc 2
+expect_err_contains "--older-than needs --purge-deleted"
+run_mlt gc --purge-deleted --older-than 7y
+expect_rc 2
+run_mlt --json runs --deleted
+expect_json '.runs | length' 3
+
+# ---------------------------------------------------------------------------------------------
+# progress (issue 15, item 22): only on a terminal
+
+t "fsck --full and gc print no progress line when stderr is not a terminal"
+cd "$T/p"
+run_mlt fsck --full
+expect_rc 0
+case "$err" in *$'\r'* | *"fsck ["*) fail "no progress line" "none" "$(lib_show "$err")" ;; esac
+run_mlt gc --grace 0s
+expect_rc 0
+case "$err" in *$'\r'* | *"gc ["*) fail "no progress line" "none" "$(lib_show "$err")" ;; esac
+
+# ---------------------------------------------------------------------------------------------
 t "du --json: the same 2 MiB file in two runs counts twice logically, once uniquely"
 new_project du
 must_mlt run start -n one --no-git >/dev/null

@@ -17,6 +17,7 @@
 #include <doctest/doctest.h>
 
 #include "core/artifacts.hpp"
+#include "core/metrics.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;
@@ -290,6 +291,169 @@ TEST_CASE("gc refuses to delete anything when a referenced tree cannot be read")
   CHECK(contains(e->what(), sub.str()));
   CHECK(f.objects().has(orphan));
   CHECK(f.objects().has(f.c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A database that references nothing beside objects (issue 15, item 1), and purging deleted runs
+// (item 5).
+
+namespace {
+
+std::int64_t count(mlt::store::Db& db, const std::string& sql, std::int64_t id) {
+  mlt::store::Stmt q(db, sql);
+  q.bind(1, id);
+  REQUIRE(q.step());
+  return q.int64(0);
+}
+
+// A run with params, tags, metrics, an input-free artifact and a child-free life, then deleted.
+RunRef doomed_run(TempProject& p, const std::string& name, const std::string& content) {
+  NewRun spec;
+  spec.name = name;
+  spec.params = {{"lr", "0.1"}};
+  spec.tags = {{"team", "x"}};
+  auto run = create_run(p.db(), spec).ref;
+  for (int i = 0; i < 50; ++i) log_metrics(p.db(), run, {{"loss", 1.0 / (i + 1)}}, i, std::nullopt);
+  write_file(p.root() / (name + ".txt"), content);
+  AddStats stats;
+  log_artifacts(p.project(), run, {p.root() / (name + ".txt")}, std::nullopt, stats, {});
+  REQUIRE(set_run_deleted(p.db(), run, true));
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("gc refuses to empty a store that the database does not reference at all, unless forced") {
+  TempProject p;
+  auto& s = p.project().objects();
+  Digest a = s.put_blob("an object of a lost database");
+  age(s.path_of(a), 30 * days);
+  auto e = thrown([&] { gc(p.project(), 0s, false); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::integrity);
+  CHECK(contains(e->what(), "references no object"));
+  CHECK(contains(e->hint(), "--force"));
+  CHECK(s.has(a));
+  e = thrown([&] { gc(p.project(), 0s, true); });   // a dry run says the same
+  REQUIRE(e);
+  GcOptions o;
+  o.grace = 0s;
+  o.force = true;
+  auto r = gc(p.project(), o);
+  CHECK(r.removed == 1);
+  CHECK_FALSE(s.has(a));
+  // an empty store, or one whose objects are all young, is no reason to refuse
+  CHECK(gc(p.project(), 0s, false).removed == 0);
+  s.put_blob("young");
+  CHECK(gc(p.project(), 14 * 24h, false).removed == 0);
+}
+
+TEST_CASE("gc --purge-deleted removes deleted runs, their rows and their objects, and compacts") {
+  Fixture f;                                    // an active run, "kept", with 8 objects
+  const auto kept_objects = f.all_objects();
+  auto gone = doomed_run(f.p, "gone", "only the deleted run has this");
+  auto& db = f.p.db();
+  auto before = count(db, "SELECT count(*) FROM metric_points WHERE run_id = ?1", gone.id);
+  REQUIRE(before == 50);
+  f.age_all(30 * days);
+
+  GcOptions o;
+  o.grace = 0s;
+  o.purge_deleted = true;
+  o.dry_run = true;
+  auto dry = gc(f.p.project(), o);
+  REQUIRE(dry.purged.size() == 1);
+  CHECK(dry.purged[0].id == gone.uuid);
+  CHECK(dry.purged[0].deleted_ms);
+  CHECK(dry.metric_points_purged == 50);
+  CHECK(dry.removed == 2);                      // its tree and its file
+  CHECK_FALSE(dry.vacuumed);
+  CHECK(count(db, "SELECT count(*) FROM runs WHERE id = ?1", gone.id) == 1);   // nothing changed
+  CHECK(f.all_objects().size() == kept_objects.size() + 2);
+
+  o.dry_run = false;
+  auto r = gc(f.p.project(), o);
+  REQUIRE(r.purged.size() == 1);
+  CHECK(r.metric_points_purged == 50);
+  CHECK(r.removed == 2);
+  CHECK(r.vacuumed);
+  CHECK(r.database_bytes_after <= r.database_bytes_before);
+  for (const char* sql : {"SELECT count(*) FROM runs WHERE id = ?1", "SELECT count(*) FROM params WHERE run_id = ?1",
+                          "SELECT count(*) FROM tags WHERE run_id = ?1",
+                          "SELECT count(*) FROM metric_points WHERE run_id = ?1",
+                          "SELECT count(*) FROM metric_summary WHERE run_id = ?1"})
+    CHECK_MESSAGE(count(db, sql, gone.id) == 0, sql);
+  CHECK(f.all_objects() == kept_objects);
+  CHECK(count(db, "SELECT count(*) FROM params WHERE run_id = ?1", f.run.id) >= 0);
+  CHECK(fsck(f.p.project(), true).damage.empty());
+  // nothing left to purge
+  CHECK(gc(f.p.project(), o).purged.empty());
+}
+
+TEST_CASE("gc --purge-deleted --older-than: by the time of deletion") {
+  Fixture f;
+  RunRef old_run, new_run;
+  {
+    mlt::test::ScopedEnv pin("MLT_NOW_MS", "1700000000000");
+    old_run = doomed_run(f.p, "old", "old content");
+  }
+  {
+    mlt::test::ScopedEnv pin("MLT_NOW_MS", std::to_string(1700000000000 + 9LL * days * 1000));
+    new_run = doomed_run(f.p, "new", "new content");
+  }
+  mlt::test::ScopedEnv pin("MLT_NOW_MS", std::to_string(1700000000000 + 10LL * days * 1000));
+  f.age_all(30 * days);
+  GcOptions o;
+  o.grace = 0s;
+  o.purge_deleted = true;
+  o.older_than = std::chrono::seconds(7 * days);
+  auto r = gc(f.p.project(), o);
+  REQUIRE(r.purged.size() == 1);
+  CHECK(r.purged[0].id == old_run.uuid);
+  CHECK(count(f.p.db(), "SELECT count(*) FROM runs WHERE id = ?1", new_run.id) == 1);
+  o.older_than = std::chrono::seconds(0);
+  r = gc(f.p.project(), o);
+  REQUIRE(r.purged.size() == 1);
+  CHECK(r.purged[0].id == new_run.uuid);
+}
+
+TEST_CASE("gc --purge-deleted refuses, purging nothing, while a registry version, a deployment or a child refers to a run") {
+  Fixture f;
+  auto& db = f.p.db();
+  auto plain = doomed_run(f.p, "plain", "plain");
+  auto registered = doomed_run(f.p, "registered", "registered");
+  auto deployed = doomed_run(f.p, "deployed", "deployed");
+  NewRun child_spec;
+  child_spec.name = "child";
+  child_spec.parent = f.run.uuid;
+  auto parent = doomed_run(f.p, "parent", "parent");
+  child_spec.parent = parent.uuid;
+  create_run(db, child_spec);
+  db.exec("INSERT INTO registered_models(id, name, created_ms, updated_ms) VALUES (1, 'churn', 0, 0)");
+  {
+    mlt::store::Stmt q(db, "INSERT INTO model_versions(model_id, version, run_id, path, tree, user, created_ms) "
+                           "VALUES (1, 3, ?1, 'model', ?2, 'u', 0)");
+    q.bind(1, registered.id).bind(2, std::string(64, 'a')).exec();
+    mlt::store::Stmt d(db, "INSERT INTO deployments(env, revision, model_uri, model_name, run_uuid, path, tree, target, "
+                           "settings, manifests, user, action, created_ms) VALUES ('prod', 2, 'u', 'm', ?1, 'model', ?2, "
+                           "'docker', '{}', ?2, 'u', 'create', 0)");
+    d.bind(1, deployed.uuid).bind(2, std::string(64, 'b')).exec();
+  }
+  GcOptions o;
+  o.grace = 0s;
+  o.purge_deleted = true;
+  for (bool dry : {true, false}) {
+    o.dry_run = dry;
+    auto e = thrown([&] { gc(f.p.project(), o); });
+    REQUIRE(e);
+    CHECK(e->code() == ExitCode::conflict);
+    CHECK(contains(e->what(), registered.uuid.substr(0, 8) + " (registered): registry version models:/churn/3"));
+    CHECK(contains(e->what(), deployed.uuid.substr(0, 8) + " (deployed): deployment prod revision 2"));
+    CHECK(contains(e->what(), parent.uuid.substr(0, 8) + " (parent): its child run"));
+    CHECK_FALSE(contains(e->what(), "(plain)"));
+    CHECK(count(db, "SELECT count(*) FROM runs WHERE id = ?1", plain.id) == 1);   // nothing purged
+    CHECK(count(db, "SELECT count(*) FROM metric_points WHERE run_id = ?1", plain.id) == 50);
+  }
 }
 
 TEST_CASE("du: logical, unique, stored and unreferenced bytes") {
