@@ -1,5 +1,6 @@
 #include "core/project.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <unistd.h>
@@ -104,6 +105,51 @@ void ensure_default_experiment(store::Db& db) {
   tx.commit();
 }
 
+void fsync_path(const fs::path& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    int e = errno;
+    if (fd >= 0) ::close(fd);
+    throw Error(ExitCode::failure, fmt::format("cannot sync '{}': {}", path.string(), std::strerror(e)),
+                "check the disk and that the .mlt folder is writable");
+  }
+  ::close(fd);
+}
+
+// Sets up a new database under .mlt/tmp and puts it at `path` in one step, so that no other
+// process ever sees a half-made (zero-length, tableless) mlt.db: a zero-length file is then never
+// mlt's own state. `replace` puts it over an empty file; otherwise a database that a concurrent
+// 'mlt init' put there first wins. Returns true when this call's database was put in place.
+bool create_db_atomically(const fs::path& dir, const fs::path& path, const Config& config, bool replace) {
+  fs::path tmp = dir / "tmp" / fmt::format("mlt.db.new.{}.{}", ::getpid(), now_ms());
+  auto remove_tmp = [&] {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp.string() + suffix, ec);
+  };
+  try {
+    store::DbOptions opt;
+    opt.create = true;
+    opt.lock_timeout_ms = lock_timeout_ms(config);
+    store::Db db(tmp.string(), opt);
+    db.exec("PRAGMA journal_mode=WAL");  // persistent: set once, at creation
+    store::migrate(db, schema_migrations());
+    ensure_default_experiment(db);
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");  // everything into the main file
+  } catch (...) {
+    remove_tmp();
+    throw;
+  }
+  fsync_path(tmp, O_RDONLY);
+  bool placed = replace ? ::rename(tmp.c_str(), path.c_str()) == 0 : ::link(tmp.c_str(), path.c_str()) == 0;
+  int e = errno;
+  remove_tmp();
+  if (!placed && !(e == EEXIST && !replace))
+    throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", path.string(), std::strerror(e)),
+                "check that the .mlt folder is writable");
+  fsync_path(dir, O_RDONLY | O_DIRECTORY);
+  return placed;
+}
+
 enum class OpenMode { open, init };
 
 // Opens the project's database. An existing mlt database is migrated. A new one (no file, a
@@ -121,14 +167,21 @@ std::unique_ptr<store::Db> open_db(const fs::path& dir, OpenMode mode, const Con
       throw Error(ExitCode::integrity,
                   fmt::format("the project's database '{}' is missing but its write-ahead log is there", path.string()),
                   "restore mlt.db from a backup, or move mlt.db-wal away to start an empty database");
-  } else if (kind == DbFile::empty && (mode == OpenMode::open || has_objects(dir))) {
-    refuse_empty(dir, has_objects(dir));
+  } else if (kind == DbFile::empty) {
+    if (mode == OpenMode::open || has_objects(dir)) refuse_empty(dir, has_objects(dir));
+    std::error_code ec;
+    if (fs::file_size(dir / (std::string(db_name) + "-wal"), ec) > 0 && !ec)
+      throw Error(ExitCode::integrity,
+                  fmt::format("the project's database '{}' is empty but its write-ahead log is not", path.string()),
+                  "restore mlt.db from a backup, or move mlt.db-wal away to start an empty database");
+  }
+  bool fresh = false;
+  if (kind == DbFile::missing || kind == DbFile::empty) {
+    fresh = create_db_atomically(dir, path, config, kind == DbFile::empty);
   }
   store::DbOptions opt;
-  opt.create = kind == DbFile::missing;
   opt.lock_timeout_ms = lock_timeout_ms(config);
   auto db = std::make_unique<store::Db>(path.string(), opt);
-  bool fresh = kind != DbFile::sqlite;
   if (!fresh && store::schema_version(*db) == 0) {
     store::Stmt q(*db, "SELECT count(*) FROM sqlite_master");
     q.step();
@@ -136,11 +189,13 @@ std::unique_ptr<store::Db> open_db(const fs::path& dir, OpenMode mode, const Con
     q.reset();
     bool objects = has_objects(dir);
     if (mode == OpenMode::open || objects) refuse_empty(dir, objects);
-    fresh = true;  // a header and nothing else: an init that was interrupted
+    // a header and nothing else (an older mlt's init that was interrupted): set it up in place
+    db->exec("PRAGMA journal_mode=WAL");
+    store::migrate(*db, schema_migrations());
+    ensure_default_experiment(*db);
+    fresh = true;
   }
-  if (fresh) db->exec("PRAGMA journal_mode=WAL");  // persistent: set once, at creation
   store::migrate(*db, schema_migrations());
-  if (fresh) ensure_default_experiment(*db);
   if (created) *created = fresh;
   return db;
 }
@@ -242,7 +297,9 @@ InitResult Project::init(const fs::path& dir) {
   if (fs::exists(mlt, ec) && !fs::is_directory(mlt, ec))
     throw Error(ExitCode::conflict, fmt::format("'{}' exists and is not a directory", mlt.string()),
                 "move it away and run 'mlt init' again");
-  for (const char* sub : {"", "objects", "tmp"}) {
+  // objects/ last: a .mlt folder with objects is a project, and must not be one before its
+  // database is in place
+  for (const char* sub : {"", "tmp"}) {
     fs::create_directories(mlt / sub, ec);
     if (ec)
       throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", (mlt / sub).string(), ec.message()),
@@ -252,6 +309,10 @@ InitResult Project::init(const fs::path& dir) {
   // one is set up, unless objects show that it is a project's lost database.
   InitResult r{mlt, false, false};
   open_db(mlt, OpenMode::init, Config::load(mlt), &r.created);
+  fs::create_directories(mlt / "objects", ec);
+  if (ec)
+    throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", (mlt / "objects").string(), ec.message()),
+                "check that the directory is writable");
   fs::path cfg = mlt / "config.yaml";
   if (!fs::exists(cfg, ec)) {
     std::ofstream out(cfg);

@@ -371,6 +371,26 @@ lose_db_project() {
   nobj=$(find .mlt/objects -type f | wc -l | tr -d ' ')
 }
 
+t "8 concurrent inits of one folder, with commands reading it meanwhile: one database, never a half-made one"
+mkdir -p "$T/race" && cd "$T/race"
+init_pids=() read_pids=()
+for i in 1 2 3 4 5 6 7 8; do
+  "$MLT_BIN" init >"$T/race.init.$i.out" 2>"$T/race.init.$i.err" & init_pids+=($!)
+  "$MLT_BIN" runs >"$T/race.runs.$i.out" 2>"$T/race.runs.$i.err" & read_pids+=($!)
+done
+init_codes="" read_codes=""
+for p in "${init_pids[@]}"; do wait "$p"; init_codes="$init_codes$? "; done
+for p in "${read_pids[@]}"; do wait "$p"; read_codes="$read_codes$? "; done
+last_cmd="8 x (mlt init & mlt runs) in one folder"
+expect_eq "exit codes of the inits" "0 0 0 0 0 0 0 0 " "$init_codes"
+# a reader finds the project ready (0) or no project yet (3), never a damaged one (6)
+expect_eq "readers' exit codes other than 0 and 3" "" "$(printf '%s\n' $read_codes | grep -vx '[03]' | tr '\n' ' ')"
+expect_eq "inits that created the database" 1 "$(cat "$T"/race.init.*.err | grep -c 'initialized an empty mlt project')"
+run_mlt --json exp ls
+expect_rc 0
+expect_json '[.experiments[].name]' '["Default"]'
+expect_eq "files left in .mlt/tmp" "" "$(ls -A .mlt/tmp)"
+
 t "a zero-length mlt.db beside objects: every command exits 6 naming it; init and gc too; nothing changes"
 lose_db_project z0
 : >.mlt/mlt.db
