@@ -219,6 +219,13 @@ std::vector<Candidate> purge_candidates(store::Db& db, const GcOptions& o) {
 // (their history too: a removed version is kept), deployments, and runs not purged with it.
 std::vector<std::string> purge_blockers(store::Db& db, const Candidate& c, const RunIds& purging) {
   std::vector<std::string> out;
+  // A deleted run may still be running: its supervisor or a 'log stream' holds its id, and
+  // purging it would let their later writes land on a new run that reuses the id.
+  store::Stmt st(db, "SELECT status FROM runs WHERE id = ?1");
+  st.bind(1, c.id);
+  if (st.step() && st.text(0) == "RUNNING")
+    out.push_back("its own status: it is still RUNNING (end it first; 'mlt run end RUN --status killed' if its "
+                  "process is gone)");
   store::Stmt v(db,
                 "SELECT rm.name, v.version, v.deleted_ms IS NOT NULL FROM model_versions v "
                 "JOIN registered_models rm ON rm.id = v.model_id WHERE v.run_id = ?1 ORDER BY rm.name, v.version");

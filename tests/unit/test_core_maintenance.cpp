@@ -317,6 +317,7 @@ RunRef doomed_run(TempProject& p, const std::string& name, const std::string& co
   write_file(p.root() / (name + ".txt"), content);
   AddStats stats;
   log_artifacts(p.project(), run, {p.root() / (name + ".txt")}, std::nullopt, stats, {});
+  end_run(p.db(), run, RunStatus::finished, 0);
   REQUIRE(set_run_deleted(p.db(), run, true));
   return run;
 }
@@ -427,8 +428,10 @@ TEST_CASE("gc --purge-deleted refuses, purging nothing, while a registry version
   child_spec.name = "child";
   child_spec.parent = f.run.uuid;
   auto parent = doomed_run(f.p, "parent", "parent");
+  REQUIRE(set_run_deleted(db, parent, false));   // a deleted run takes no children: add it first
   child_spec.parent = parent.uuid;
   create_run(db, child_spec);
+  REQUIRE(set_run_deleted(db, parent, true));
   db.exec("INSERT INTO registered_models(id, name, created_ms, updated_ms) VALUES (1, 'churn', 0, 0)");
   {
     mlt::store::Stmt q(db, "INSERT INTO model_versions(model_id, version, run_id, path, tree, user, created_ms) "
@@ -493,4 +496,24 @@ TEST_CASE("parse_duration") {
     CHECK(e->code() == ExitCode::usage);
     CHECK(contains(e->what(), "invalid duration"));
   }
+}
+
+TEST_CASE("gc --purge-deleted refuses a deleted run that is still RUNNING: a live writer may hold its id") {
+  Fixture f;
+  NewRun spec;
+  spec.name = "live";
+  auto live = create_run(f.p.db(), spec).ref;
+  REQUIRE(set_run_deleted(f.p.db(), live, true));
+  GcOptions o;
+  o.grace = 0s;
+  o.purge_deleted = true;
+  auto e = thrown([&] { gc(f.p.project(), o); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::conflict);
+  CHECK(std::string(e->what()).find("still RUNNING") != std::string::npos);
+  CHECK(count(f.p.db(), "SELECT count(*) FROM runs WHERE id = ?1", live.id) == 1);
+  end_run(f.p.db(), live, RunStatus::killed, std::nullopt);
+  auto r = gc(f.p.project(), o);
+  REQUIRE(r.purged.size() == 1);
+  CHECK(r.purged[0].id == live.uuid);
 }
