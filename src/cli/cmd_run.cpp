@@ -139,14 +139,17 @@ bool command_after_double_dash(const std::vector<std::string>& cmd) {
 }
 
 // 'mlt run ls' and 'mlt run strat' are slips for 'mlt runs' and 'mlt run start', not programs to
-// track: without '--', a first word that is 'ls' or 'list', or one edit away from a subcommand
-// of 'mlt run', is refused (exit 2). 'mlt run -- ls' runs /bin/ls.
+// track: without '--', a first word that is 'ls' or 'list', or that is no program on PATH and is
+// one edit away from a subcommand of 'mlt run', is refused (exit 2). 'mlt run -- ls' runs /bin/ls.
 void refuse_subcommand_slip(const std::vector<std::string>& cmd, const std::vector<std::string>& subcommands) {
   const std::string& w = cmd[0];
   std::string suggestion;
   if (w == "ls" || w == "list") suggestion = "mlt runs";
+  // a slip is no program: 'mlt run env X' and 'mlt run node x.js' run what PATH finds
+  std::string why;
+  bool program = suggestion.empty() && core::find_executable(w, why).has_value();
   for (auto& s : subcommands)
-    if (suggestion.empty() && edit_distance(w, s, 1) <= 1) suggestion = "mlt run " + s;
+    if (suggestion.empty() && !program && edit_distance(w, s, 1) <= 1) suggestion = "mlt run " + s;
   if (suggestion.empty() || command_after_double_dash(cmd)) return;
   throw Error(ExitCode::usage, fmt::format("'{}' is not a 'mlt run' subcommand", w),
               fmt::format("did you mean '{}'? To run the program '{}' as a tracked run, write 'mlt run -- {}'",

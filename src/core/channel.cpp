@@ -44,6 +44,7 @@ PipeReader::PipeReader(Project& project, const RunRef& run, std::optional<Ingest
       } catch (...) {
         error_ = std::current_exception();
       }
+      close_read_end();
     });
     return;
   }
@@ -63,6 +64,7 @@ PipeReader::PipeReader(Project& project, const RunRef& run, std::optional<Ingest
       error_ = std::current_exception();
       copy_fd(fd_, tees, &stop_);  // never let the child block on a full pipe
     }
+    close_read_end();
   });
 }
 
@@ -98,9 +100,16 @@ Heartbeat::~Heartbeat() {
   if (thread_.joinable()) thread_.join();
 }
 
+// Reading stopped (the input ended, or the reader of our output went away): the writer's next
+// write then fails with SIGPIPE/EPIPE, as in a shell pipeline, instead of blocking on a full pipe.
+void PipeReader::close_read_end() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 PipeReader::~PipeReader() {
   finish();
-  ::close(fd_);
+  close_read_end();
 }
 
 }  // namespace mlt::core

@@ -32,6 +32,7 @@ class PipeReader {
 
  private:
   std::atomic<bool> stop_{false};
+  void close_read_end();
   int fd_;
   IngestStats stats_;
   std::exception_ptr error_;

@@ -97,22 +97,22 @@ int open_repo(const std::filesystem::path& dir, git_repository** out, std::strin
   const char* git_dir = std::getenv("GIT_DIR");
   bool from_env = git_dir && *git_dir;
   std::string ceilings;
+  bool found_by_stat = false;
   if (!from_env) {
     auto ceil = ceiling_dirs();
     for (auto& c : ceil) ceilings += (ceilings.empty() ? "" : ":") + c.string();
-    bool found = false;
     auto p = std::filesystem::absolute(dir).lexically_normal();
     if (p.native().size() > 1 && p.native().back() == '/') p = p.parent_path();
     while (true) {
       if (path_exists(p / ".git") || (path_exists(p / "HEAD") && path_exists(p / "objects") && path_exists(p / "refs"))) {
-        found = true;
+        found_by_stat = true;
         break;
       }
       auto parent = p.parent_path();
       if (parent == p || std::find(ceil.begin(), ceil.end(), parent) != ceil.end()) break;
       p = parent;
     }
-    if (!found) {
+    if (!found_by_stat) {
       why_not = "not a git repository";
       return GIT_ENOTFOUND;
     }
@@ -124,7 +124,11 @@ int open_repo(const std::filesystem::path& dir, git_repository** out, std::strin
   }
   int rc = from_env ? g.git_repository_open_ext(out, nullptr, GIT_REPOSITORY_OPEN_FROM_ENV, nullptr)
                     : g.git_repository_open_ext(out, dir.c_str(), 0, ceilings.empty() ? nullptr : ceilings.c_str());
-  if (rc != 0) why_not = "not a git repository";
+  if (rc != 0) {
+    // the search above found a repository: say why libgit2 refused it (e.g. its owner check)
+    const git_error* e = found_by_stat ? g.git_error_last() : nullptr;
+    why_not = e && e->message ? fmt::format("cannot open the git repository: {}", e->message) : "not a git repository";
+  }
   return rc;
 }
 
@@ -275,8 +279,16 @@ GitLookup git_state(const std::filesystem::path& dir, bool with_diff) {
     for (std::size_t i = 0; i < n; ++i) {
       const git_status_entry* e = g.git_status_byindex(list, i);
       if (!e) continue;
-      if (e->status == GIT_STATUS_WT_NEW) ++st.untracked;
-      else st.dirty = true;
+      if (e->status == GIT_STATUS_WT_NEW) {
+        // mlt's own folder is not the user's untracked work (projects made before 'mlt init'
+        // wrote .mlt/.gitignore list it as an untracked folder)
+        const char* path = e->index_to_workdir ? e->index_to_workdir->new_file.path : nullptr;
+        std::string_view pv = path ? path : "";
+        bool mlt_dir = pv == ".mlt/" || (pv.size() > 6 && pv.substr(pv.size() - 6) == "/.mlt/");
+        if (!mlt_dir) ++st.untracked;
+      } else {
+        st.dirty = true;
+      }
     }
     g.git_status_list_free(list);
   }

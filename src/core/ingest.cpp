@@ -348,8 +348,11 @@ IngestStats Ingester::stats() const {
 
 namespace {
 
-// Copies bytes to each tee; one that fails (the terminal went away) is dropped from the list.
-void tee_write(std::vector<int>& tees, const char* data, std::size_t n) {
+// Copies bytes to each tee; one that fails is dropped from the list. Returns false when the
+// first tee, the reader of our output (a terminal, or a pipe into 'head -1'), went away (EPIPE):
+// the caller then stops reading, so the producer gets SIGPIPE as it would without mlt between.
+bool tee_write(std::vector<int>& tees, const char* data, std::size_t n, int consumer) {
+  bool consumer_gone = false;
   for (auto it = tees.begin(); it != tees.end();) {
     const char* p = data;
     std::size_t left = n;
@@ -359,6 +362,7 @@ void tee_write(std::vector<int>& tees, const char* data, std::size_t n) {
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
         ok = false;
+        if (w < 0 && errno == EPIPE && *it == consumer) consumer_gone = true;
         break;
       }
       p += w;
@@ -366,6 +370,7 @@ void tee_write(std::vector<int>& tees, const char* data, std::size_t n) {
     }
     it = ok ? it + 1 : tees.erase(it);
   }
+  return !consumer_gone;
 }
 
 // One read step shared by ingest_fd and copy_fd: waits up to `timeout` ms, reads what is there.
@@ -397,6 +402,8 @@ constexpr std::size_t drain_limit = 16 << 20;
 void ingest_fd(int fd, Ingester& ing, std::vector<int> tees, const std::atomic<bool>* stop, bool partial_on_stop) {
   std::vector<char> buf(1 << 16);
   std::size_t drained = 0;
+  const int consumer = tees.empty() ? -1 : tees.front();
+  bool cut = false;   // the reader of our output went away: a partial last line is not whole
   while (!ing.stopped()) {
     bool draining = stop && stop->load();
     int timeout = ing.ms_until_due();
@@ -409,17 +416,22 @@ void ingest_fd(int fd, Ingester& ing, std::vector<int> tees, const std::atomic<b
       continue;
     }
     if (n == 0) break;
-    tee_write(tees, buf.data(), static_cast<std::size_t>(n));
+    bool consumer_there = tee_write(tees, buf.data(), static_cast<std::size_t>(n), consumer);
     ing.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    if (!consumer_there) {
+      cut = true;
+      break;
+    }
     if (draining && (drained += static_cast<std::size_t>(n)) >= drain_limit) break;
   }
   // an unfinished last line is taken at the end of the input; after `stop` only if asked
-  ing.finish(!(stop && stop->load()) || partial_on_stop);
+  ing.finish(!cut && (!(stop && stop->load()) || partial_on_stop));
 }
 
 void copy_fd(int fd, std::vector<int> tees, const std::atomic<bool>* stop) {
   std::vector<char> buf(1 << 16);
   std::size_t drained = 0;
+  const int consumer = tees.empty() ? -1 : tees.front();
   while (true) {
     bool draining = stop && stop->load();
     ssize_t n = read_some(fd, buf, draining ? 0 : 100);
@@ -428,7 +440,7 @@ void copy_fd(int fd, std::vector<int> tees, const std::atomic<bool>* stop) {
       continue;
     }
     if (n == 0) return;
-    tee_write(tees, buf.data(), static_cast<std::size_t>(n));
+    if (!tee_write(tees, buf.data(), static_cast<std::size_t>(n), consumer)) return;
     if (draining && (drained += static_cast<std::size_t>(n)) >= drain_limit) return;
   }
 }

@@ -172,7 +172,12 @@ std::optional<bool> supervisor_gone(const Supervisor& s) {
   if (s.pid <= 0 || !same_host(s)) return std::nullopt;
   if (::kill(static_cast<pid_t>(s.pid), 0) != 0 && errno == ESRCH) return true;
   auto started = process_start_ticks(s.pid);
-  if (!started) return true;   // exited between the two looks
+  if (!started) {
+    // Exited between the two looks, or alive but its /proc entry is hidden from us (hidepid,
+    // another user's process): only a second ESRCH proves it gone; unknown is never stale.
+    if (::kill(static_cast<pid_t>(s.pid), 0) != 0 && errno == ESRCH) return true;
+    return std::nullopt;
+  }
   return s.start_ticks != 0 && *started != s.start_ticks;   // the pid was reused
 }
 
