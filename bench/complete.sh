@@ -23,7 +23,7 @@ if [ ! -e "$dir/.mlt/mlt.db" ]; then
   echo "generated $runs runs x 10 params x 10 metrics in $(( (t1 - t0) / 1000000 )) ms ($(du -sh "$dir/.mlt" | cut -f1))"
 fi
 cd "$dir"
-prefix=$("$mlt" --json runs -n 1 | jq -r '.runs[0].id' | cut -c1-4)
+prefix=$("$mlt" --json runs --limit 1 | jq -r '.runs[0].id' | cut -c1-4)
 
 # stats CMD...: "median ms, slowest ms" of $reps runs, after one warm-up
 stats() {

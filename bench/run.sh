@@ -75,5 +75,5 @@ row "mlt run --no-git -- true" "$(rate "$mlt" -q run --no-git -- true)"
 echo "x" >>d0/f0.txt
 echo "new" >untracked.txt
 row "mlt run -- true (1 file changed, 1 untracked)" "$(rate "$mlt" -q run -- true)"
-n=$("$mlt" --json runs -n 1 | jq -r '.runs[0].tags["mlt.git.untracked"]')
+n=$("$mlt" --json runs --limit 1 | jq -r '.runs[0].tags["mlt.git.untracked"]')
 if [ "$n" != 1 ]; then echo "bench: expected mlt.git.untracked 1, found '$n'" >&2; exit 1; fi

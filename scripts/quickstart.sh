@@ -29,7 +29,7 @@ echo "== mlt run --input train@latest -- mlt-example-train (a logistic regressio
 echo
 echo "== mlt runs -e demo -s 'metrics.val_loss ASC'"
 "$mlt" runs -e demo -s 'metrics.val_loss ASC' --columns metrics.val_loss,metrics.val_accuracy,params.lr
-best=$("$mlt" --json runs -e demo -s 'metrics.val_loss ASC' -n 1 | jq -r '.runs[0].id')
+best=$("$mlt" --json runs -e demo -s 'metrics.val_loss ASC' --limit 1 | jq -r '.runs[0].id')
 
 echo
 echo "== mlt registry register runs:/${best:0:8}/model demo-logreg, alias champion"

@@ -270,7 +270,7 @@ run_mlt --json run show pr
 expect_json .tags.stage prod
 
 # ---------------------------------------------------------------------------------------------
-t "log param -f params.yaml: nested keys joined with dots"
+t "log param --file params.yaml: nested keys joined with dots"
 cd "$T/params"
 must_mlt run start -n fy --no-git >/dev/null
 cat >"$T/params.yaml" <<'EOF'
@@ -289,7 +289,7 @@ expect_rc 0
 run_mlt --json run show fy
 expect_json .params '{"model.act":"relu","model.head.dropout":"0.1","model.layers":"3","name":"quoted value","optim.betas":"[0.9,0.999]","optim.lr":"0.001"}'
 
-t "log param -f params.json: nested keys joined with dots"
+t "log param --file params.json: nested keys joined with dots"
 cd "$T/params"
 must_mlt run start -n fj --no-git >/dev/null
 cat >"$T/params.json" <<'EOF'
@@ -303,10 +303,10 @@ expect_rc 0
 run_mlt --json run show fj
 expect_json .params '{"flag":"true","model.act":"relu","model.head.dropout":"0.1","model.layers":"3","name":"quoted value","optim.lr":"0.001"}'
 
-t "log param -f FILE together with K=V, to \$MLT_RUN_ID"
+t "log param --file FILE together with K=V, to \$MLT_RUN_ID"
 cd "$T/params"
 fb=$(must_mlt run start -n fb --no-git)
-MLT_RUN_ID="$fb" run_mlt log param -f "$T/params.yaml" seed=7
+MLT_RUN_ID="$fb" run_mlt log param --file "$T/params.yaml" seed=7
 expect_rc 0
 run_mlt --json run show fb
 expect_json '.params | length' 7

@@ -777,7 +777,7 @@ run_mlt model save "$S/model.pkl" --flavor sklearn --set novalue
 expect_rc 2
 run_mlt model save --flavor sklearn
 expect_rc 2
-expect_err_contains "path"
+expect_err_contains "missing PATH"
 run_mlt model save "$S/model.pkl"
 expect_rc 2
 expect_err_contains "flavor"

@@ -1000,6 +1000,7 @@ run_mlt registry register "$SK_URI" rmv
 expect_out_eq "6"
 
 t "register: a package identical to an earlier version is registered with a warning; --json duplicate_of"
+cd "$T/p"
 run_mlt --json registry register "$SK_URI" dup
 expect_rc 0
 expect_json .duplicate_of null

@@ -445,7 +445,7 @@ cd "$T/s"
 run_mlt runs -s "metrics.loss SIDEWAYS"
 expect_rc 2
 expect_out_empty
-expect_err_contains "invalid filter at column 14: expected ASC, DESC or the end of the order key"
+expect_err_contains "invalid '-s' order key at column 14: expected ASC, DESC or the end of the order key"
 expect_caret "metrics.loss SIDEWAYS" 14
 run_mlt runs -s metrics.loss -s "min(params.lr)"
 expect_rc 2
@@ -460,7 +460,7 @@ cd "$T/s"
 run_mlt runs --columns "params.lr,foo.x"
 expect_rc 2
 expect_out_empty
-expect_err_contains "invalid filter at column 1: unknown key type 'foo'"
+expect_err_contains "invalid '--columns' key at column 1: unknown key type 'foo'"
 expect_caret "foo.x" 1
 
 t "runs: -e of an unknown experiment exits 4, --all with --deleted exits 2"

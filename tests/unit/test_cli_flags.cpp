@@ -14,7 +14,7 @@ namespace {
 void walk(CLI::App* app, const std::string& path, std::map<std::string, std::set<std::string>>& meanings) {
   for (auto* o : app->get_options()) {
     if (o->get_group().empty()) continue;   // hidden: a deprecated alias
-    std::string meaning = o->get_lnames().empty() ? "(none)" : o->get_lnames()[0];
+    std::string meaning = o->get_lnames().empty() ? "(none)" : "--" + o->get_lnames()[0];
     for (auto& s : o->get_snames()) meanings["-" + s].insert(meaning + " in mlt " + path);
   }
   for (auto* sub : app->get_subcommands([](CLI::App*) { return true; }))

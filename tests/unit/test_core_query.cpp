@@ -508,7 +508,7 @@ TEST_CASE("query parser: parse_key") {
     auto e = thrown([&] { parse_key(bad); });
     REQUIRE(e);
     CHECK(e->code() == ExitCode::usage);
-    CHECK(contains(e->what(), "invalid filter at column"));
+    CHECK(contains(e->what(), "invalid key at column"));
   }
   auto e = thrown([&] { parse_key("params.lr x"); });
   REQUIRE(e);
