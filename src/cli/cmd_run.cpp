@@ -20,6 +20,7 @@
 #include "core/clock.hpp"
 #include "core/git.hpp"
 #include "core/runs.hpp"
+#include "core/values.hpp"
 
 namespace mlt::cli {
 namespace {
@@ -105,21 +106,6 @@ void record_inputs(Context& ctx, const core::RunRef& run,
   for (auto& [v, context] : inputs) core::log_input(ctx.db(), run, v, context);
 }
 
-// The edit distance of a and b (insertions, deletions, substitutions and swaps of adjacent
-// characters), stopping early: anything above `limit` is limit + 1.
-std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit) {
-  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return limit + 1;
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i)
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  return std::min(d[a.size()][b.size()], limit + 1);
-}
-
 // Whether CMD came after '--' on the command line. CLI11 does not say, so the process's own
 // arguments are read back: CMD is their tail, and '--' is the word just before it.
 bool command_after_double_dash(const std::vector<std::string>& cmd) {
@@ -149,7 +135,7 @@ void refuse_subcommand_slip(const std::vector<std::string>& cmd, const std::vect
   std::string why;
   bool program = suggestion.empty() && core::find_executable(w, why).has_value();
   for (auto& s : subcommands)
-    if (suggestion.empty() && !program && edit_distance(w, s, 1) <= 1) suggestion = "mlt run " + s;
+    if (suggestion.empty() && !program && core::edit_distance(w, s, 1) <= 1) suggestion = "mlt run " + s;
   if (suggestion.empty() || command_after_double_dash(cmd)) return;
   throw Error(ExitCode::usage, fmt::format("'{}' is not a 'mlt run' subcommand", w),
               fmt::format("did you mean '{}'? To run the program '{}' as a tracked run, write 'mlt run -- {}'",

@@ -20,6 +20,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "core/error.hpp"
+#include "core/values.hpp"
 
 namespace mlt::cli {
 namespace {
@@ -83,21 +84,6 @@ std::pair<std::string, std::string> split_name(const std::string& m) {
   return {m.substr(0, colon), m.substr(colon + 2)};
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // The option of `cmd` (or of mlt itself) closest to a mistyped --long one, if any is close.
 std::optional<std::string> closest_option(const CLI::App* cmd, const std::string& typed) {
   if (!typed.starts_with("--")) return std::nullopt;
@@ -106,7 +92,7 @@ std::optional<std::string> closest_option(const CLI::App* cmd, const std::string
   for (const CLI::App* a = cmd; a; a = a->get_parent())
     for (const CLI::Option* o : a->get_options())
       for (auto& l : o->get_lnames()) {
-        auto d = edit_distance(typed, "--" + l);
+        auto d = core::edit_distance(typed, "--" + l);
         if (d < best_d) best_d = d, best = "--" + l;
       }
   return best;

@@ -45,6 +45,10 @@ void check_tag_name(const std::string& name, std::string_view what, std::string_
 // ASCII lower case (keywords, statuses, formats; never user data that may be UTF-8).
 std::string ascii_lower(std::string_view s);
 
+// Edits (insert, delete, change a byte, swap two adjacent ones) that turn `a` into `b`, for "did
+// you mean" suggestions; anything above `limit` is reported as limit + 1, computed no further.
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit = 8);
+
 // Shortest text that reads back as the same double (17 significant digits at most).
 std::string format_double(double v);
 

@@ -426,3 +426,15 @@ TEST_CASE("read_params_file refuses deep nesting and alias bombs at once, naming
   refused("bomb.yaml", bomb, "aliases expand to more than");
   refused("cycle.yaml", "a: &x [*x]\n", "refers to a node that contains it");
 }
+
+TEST_CASE("edit_distance: inserts, deletes, changes and adjacent swaps; bounded by limit") {
+  using mlt::core::edit_distance;
+  CHECK(edit_distance("start", "start") == 0);
+  CHECK(edit_distance("strat", "start") == 1);    // a swap is one edit
+  CHECK(edit_distance("--limt", "--limit") == 1);
+  CHECK(edit_distance("stauts", "status") == 1);
+  CHECK(edit_distance("ls", "rm") == 2);
+  CHECK(edit_distance("", "abc") == 3);
+  CHECK(edit_distance("a", "abcdefgh", 2) == 3);  // beyond the limit: limit + 1
+  CHECK(edit_distance("kitten", "sitting", 1) == 2);
+}
