@@ -553,10 +553,12 @@ must_mlt -q log param --run gone lr=0.1 >/dev/null
 must_mlt -q log tag --run gone team=x >/dev/null
 for i in 1 2 3; do must_mlt -q log metric --run gone loss=0.$i >/dev/null; done
 must_mlt -q log artifact --run gone "$D/rand2.bin" "$D/big.bin" >/dev/null
+must_mlt -q run end gone >/dev/null   # a deleted run that is still RUNNING is not purged
 MLT_NOW_MS=$((T0_MS + 1000)) must_mlt -q run rm gone >/dev/null
 N=$(MLT_NOW_MS=$((T0_MS + 2000)) must_mlt run start -n recent --no-git)
 printf 'recent\n' >"$T/recent.txt"
 must_mlt -q log artifact --run recent "$T/recent.txt" >/dev/null
+must_mlt -q run end recent >/dev/null
 MLT_NOW_MS=$((T0_MS + 10 * 86400000)) must_mlt -q run rm recent >/dev/null
 n=$(nobjects)
 run_mlt gc --purge-deleted --dry-run --grace 0s
@@ -616,8 +618,10 @@ must_mlt -q run end registered >/dev/null
 must_mlt -q run rm registered >/dev/null
 P=$(must_mlt run start -n parent --no-git)
 must_mlt run start -n child --parent parent --no-git >/dev/null
+must_mlt -q run end parent >/dev/null
 must_mlt -q run rm parent >/dev/null
 must_mlt run start -n plain --no-git >/dev/null
+must_mlt -q run end plain >/dev/null
 must_mlt -q run rm plain >/dev/null
 for args in "gc --purge-deleted" "gc --purge-deleted --dry-run"; do
   # shellcheck disable=SC2086
