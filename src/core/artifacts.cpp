@@ -32,7 +32,8 @@ std::int64_t now_ns() {
 }
 
 [[noreturn]] void sys_fail(const std::string& what, const fs::path& p) {
-  throw Error(ExitCode::failure, fmt::format("{} '{}': {}", what, p.string(), std::strerror(errno)));
+  int e = errno;
+  throw Error(io_exit_code(e, what), fmt::format("{} '{}': {}", what, p.string(), std::strerror(e)), io_hint(e));
 }
 
 std::string name_of(const fs::path& p) {

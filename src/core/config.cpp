@@ -257,7 +257,9 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
     if (errno == EEXIST)
       throw Error(ExitCode::conflict, fmt::format("'{}' exists: another mlt is changing settings", lock.string()),
                   "if no other mlt is running, remove that file and retry");
-    throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", lock.string(), std::strerror(errno)));
+    int e = errno;
+    throw Error(io_exit_code(e, "cannot create"), fmt::format("cannot create '{}': {}", lock.string(), std::strerror(e)),
+                io_hint(e));
   }
   try {
     // read under the lock, so no concurrent update is lost; entries mlt does not know are kept
@@ -288,9 +290,11 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
     int closed = ::close(fd);
     fd = -1;
     if (!synced || closed != 0)
-      throw Error(ExitCode::failure, fmt::format("cannot write '{}': {}", lock.string(), std::strerror(errno)));
+      throw Error(io_exit_code(errno, "cannot write"),
+                  fmt::format("cannot write '{}': {}", lock.string(), std::strerror(errno)), io_hint(errno));
     if (::rename(lock.c_str(), path.c_str()) != 0)
-      throw Error(ExitCode::failure, fmt::format("cannot replace '{}': {}", path.string(), std::strerror(errno)));
+      throw Error(io_exit_code(errno, "cannot replace"),
+                  fmt::format("cannot replace '{}': {}", path.string(), std::strerror(errno)), io_hint(errno));
   } catch (...) {
     if (fd >= 0) ::close(fd);
     ::unlink(lock.c_str());

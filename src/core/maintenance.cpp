@@ -1,5 +1,6 @@
 #include "core/maintenance.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <unordered_map>
@@ -429,21 +430,47 @@ GcReport gc(Project& p, const GcOptions& o) {
                             db.path(), r.removed, r.removed == 1 ? "" : "s", r.removed_bytes),
                 "check that .mlt/mlt.db is this project's database (restore it from a backup if not); "
                 "if every object really is garbage, run 'mlt gc --force'");
+  // What could not be removed (a read-only store, say) is reported, not counted as removed.
+  std::uint64_t failed = 0;
+  std::string first_failure;
+  int first_errno = 0;
+  auto note_failure = [&](const std::filesystem::path& path, const std::error_code& ec) {
+    if (failed++ == 0) {
+      first_failure = fmt::format("'{}': {}", path.string(), ec.message());
+      first_errno = ec.value();
+    }
+  };
   for (auto& path : doomed) {
     if (!o.dry_run) {
       std::error_code ec;
-      std::filesystem::remove(path, ec);
+      if (!std::filesystem::remove(path, ec) && ec) {
+        note_failure(path, ec);
+        --r.removed;
+        std::error_code sec;
+        r.removed_bytes -= std::min<std::uint64_t>(r.removed_bytes, std::filesystem::file_size(path, sec));
+      }
     }
     tick();
   }
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator(s.tmp_dir(), ec); !ec && it != std::filesystem::directory_iterator();
        it.increment(ec)) {
-    if (it->last_write_time(ec) < cutoff) {
-      ++r.temp_removed;
-      if (!o.dry_run) std::filesystem::remove_all(it->path(), ec);  // a killed run's capture folder too
+    std::error_code tec;
+    if (it->last_write_time(tec) < cutoff) {
+      if (o.dry_run) {
+        ++r.temp_removed;
+      } else if (std::filesystem::remove_all(it->path(), tec); !tec) {  // a killed run's capture folder too
+        ++r.temp_removed;
+      } else {
+        note_failure(it->path(), tec);
+      }
     }
   }
+  if (failed > 0)
+    throw Error(io_exit_code(first_errno, "cannot remove"),
+                fmt::format("gc removed {} object{} but could not remove {} more file{}; the first: {}", r.removed,
+                            r.removed == 1 ? "" : "s", failed, failed == 1 ? "" : "s", first_failure),
+                io_hint(first_errno).empty() ? "check the permissions of .mlt/objects and .mlt/tmp" : io_hint(first_errno));
   if (!o.dry_run && !r.purged.empty()) {
     compact(db);
     r.vacuumed = true;

@@ -110,8 +110,8 @@ void fsync_path(const fs::path& path, int flags) {
   if (fd < 0 || ::fsync(fd) != 0) {
     int e = errno;
     if (fd >= 0) ::close(fd);
-    throw Error(ExitCode::failure, fmt::format("cannot sync '{}': {}", path.string(), std::strerror(e)),
-                "check the disk and that the .mlt folder is writable");
+    throw Error(io_exit_code(e, "cannot sync"), fmt::format("cannot sync '{}': {}", path.string(), std::strerror(e)),
+                e == EIO ? "check the disk" : io_hint(e));
   }
   ::close(fd);
 }
@@ -144,8 +144,8 @@ bool create_db_atomically(const fs::path& dir, const fs::path& path, const Confi
   int e = errno;
   remove_tmp();
   if (!placed && !(e == EEXIST && !replace))
-    throw Error(ExitCode::failure, fmt::format("cannot create '{}': {}", path.string(), std::strerror(e)),
-                "check that the .mlt folder is writable");
+    throw Error(io_exit_code(e, "cannot create"), fmt::format("cannot create '{}': {}", path.string(), std::strerror(e)),
+                io_hint(e).empty() ? "check that the .mlt folder is writable" : io_hint(e));
   fsync_path(dir, O_RDONLY | O_DIRECTORY);
   return placed;
 }
@@ -181,6 +181,15 @@ std::unique_ptr<store::Db> open_db(const fs::path& dir, OpenMode mode, const Con
   }
   store::DbOptions opt;
   opt.lock_timeout_ms = lock_timeout_ms(config);
+  // A project on a read-only mount, or one this user may not write: the database is opened
+  // read-only, so that reading commands work and writing ones fail with exit 7 (storage). SQLite
+  // reads a WAL database read-only when its -wal and -shm files exist (mlt leaves them in place);
+  // without a -wal everything is in the main file, which is then opened as unchanging.
+  if (!fresh && (::access(dir.c_str(), W_OK) != 0 || ::access(path.c_str(), W_OK) != 0)) {
+    opt.read_only = true;
+    std::error_code ec;
+    opt.immutable = !fs::exists(dir / (std::string(db_name) + "-wal"), ec);
+  }
   auto db = std::make_unique<store::Db>(path.string(), opt);
   if (!fresh && store::schema_version(*db) == 0) {
     store::Stmt q(*db, "SELECT count(*) FROM sqlite_master");

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -136,11 +137,17 @@ void Db::fail(int rc, std::string_view what) const {
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
     throw Error(ExitCode::integrity, fmt::format("database '{}' is damaged ({}) while {}", path_, msg, what),
                 "restore .mlt/mlt.db from a backup (the objects in .mlt/objects are not affected)");
-  if (primary == SQLITE_READONLY)
-    throw Error(ExitCode::failure, fmt::format("database '{}' is read-only while {}", path_, what),
-                "check the permissions of the .mlt folder");
-  if (primary == SQLITE_FULL)
-    throw Error(ExitCode::failure, fmt::format("disk full while {}", what), "free some space and retry");
+  int sys = db_ ? sqlite3_system_errno(db_) : 0;
+  if (primary == SQLITE_READONLY || (primary == SQLITE_IOERR && sys == EROFS))
+    throw Error(ExitCode::storage, fmt::format("database '{}' is read-only while {}", path_, what),
+                sys == EROFS ? io_hint(EROFS)
+                             : "writing commands need a writable .mlt folder: check that its file system is not "
+                               "mounted read-only, and the owner and permissions of the folder and its files");
+  if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT)))
+    throw Error(ExitCode::storage,
+                fmt::format("no space left on the device holding '{}' while {}; the transaction was rolled back",
+                            path_, what),
+                io_hint(ENOSPC));
   if (primary == SQLITE_INTERRUPT)
     throw Error(ExitCode::interrupted, fmt::format("interrupted while {}", what));
   throw Error(ExitCode::failure, fmt::format("database '{}' failed while {}: {}", path_, what, msg));

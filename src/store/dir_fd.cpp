@@ -22,8 +22,7 @@ namespace fs = std::filesystem;
 
 [[noreturn]] void fail(const std::string& what, const fs::path& p) {
   int e = errno;
-  throw Error(ExitCode::failure, fmt::format("{} '{}': {}", what, p.string(), std::strerror(e)),
-              e == ENOSPC ? "free some disk space and retry" : "");
+  throw Error(io_exit_code(e, what), fmt::format("{} '{}': {}", what, p.string(), std::strerror(e)), io_hint(e));
 }
 
 std::string temp_name(std::string_view hint) {

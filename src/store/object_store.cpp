@@ -43,9 +43,7 @@ struct Fd {
 
 [[noreturn]] void io_error(const std::string& what, const fs::path& p) {
   int e = errno;
-  throw Error(e == ENOSPC ? ExitCode::failure : ExitCode::failure,
-              fmt::format("{} '{}': {}", what, p.string(), std::strerror(e)),
-              e == ENOSPC ? "free some disk space and retry" : "");
+  throw Error(io_exit_code(e, what), fmt::format("{} '{}': {}", what, p.string(), std::strerror(e)), io_hint(e));
 }
 
 [[noreturn]] void damaged(const Digest& d, const std::string& why) {

@@ -330,7 +330,7 @@ TEST_CASE("opening a missing database without create fails with exit 1") {
   CHECK_FALSE(std::filesystem::exists(path));
 }
 
-TEST_CASE("a read-only Db refuses writes with exit 1") {
+TEST_CASE("a read-only Db refuses writes with exit 7 (storage not writable)") {
   TempDir dir;
   const auto path = (dir / "t.db").string();
   {
@@ -343,7 +343,7 @@ TEST_CASE("a read-only Db refuses writes with exit 1") {
   CHECK(count_rows(ro, "t") == 0);
   auto e = thrown([&] { ro.exec("INSERT INTO t(k) VALUES (1)"); });
   REQUIRE(e);
-  CHECK(e->code() == ExitCode::failure);
+  CHECK(e->code() == ExitCode::storage);
   CHECK(contains(e->what(), "read-only"));
 }
 
