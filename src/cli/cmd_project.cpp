@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "core/runs.hpp"
 #include "core/schema.hpp"
+#include "store/failpoint.hpp"
 #include "store/migrations.hpp"
 
 namespace mlt::cli {
@@ -163,10 +164,13 @@ int version(Context& ctx) {
     j["version"] = MLT_VERSION;
     j["schema_version"] = static_cast<int>(core::schema_migrations().size());
     j["sqlite"] = sqlite3_libversion();
+    j["failpoints"] = Json::array();  // the test build's crash points (store/failpoint.hpp)
+    if (store::failpoint::built_in())
+      for (auto name : store::failpoint::names()) j["failpoints"].push_back(name);
     print_json(j);
   } else {
-    std::printf("mlt %s (schema %zu, SQLite %s)\n", MLT_VERSION, core::schema_migrations().size(),
-                sqlite3_libversion());
+    std::printf("mlt %s (schema %zu, SQLite %s)%s\n", MLT_VERSION, core::schema_migrations().size(),
+                sqlite3_libversion(), store::failpoint::built_in() ? " [test build with failpoints]" : "");
   }
   return 0;
 }

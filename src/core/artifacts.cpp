@@ -18,6 +18,7 @@
 
 #include "core/paths.hpp"
 #include "store/dir_fd.hpp"
+#include "store/failpoint.hpp"
 
 namespace mlt::core {
 namespace {
@@ -321,6 +322,7 @@ class Snapshotter {
             stored.size = size;
           } else {
             stored = p_.objects().put_file(j.path, opt_.progress);
+            MLT_FAILPOINT("tree.file_stored");
           }
           j.entry->digest = stored.digest;
           std::lock_guard l(m);

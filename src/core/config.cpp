@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -19,6 +21,7 @@
 #include "core/maintenance.hpp"
 #include "core/values.hpp"
 #include "core/yaml.hpp"
+#include "store/failpoint.hpp"
 #include "store/object_store.hpp"
 
 namespace mlt::core {
@@ -251,12 +254,31 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
   for (int attempt = 0; attempt < 50; ++attempt) {  // a writer holds it for milliseconds: wait up to 1 s
     fd = ::open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd >= 0 || errno != EEXIST) break;
+    // A lock untouched for a minute was left by a command that was killed while writing (a
+    // writer holds it for milliseconds): take it over, as the next writer would wait forever.
+    struct stat ls {};
+    if (::lstat(lock.c_str(), &ls) == 0 && S_ISREG(ls.st_mode) && ls.st_mtime + 60 < ::time(nullptr)) {
+      std::filesystem::path stale = lock;
+      stale += fmt::format(".stale.{}", ::getpid());
+      struct stat taken {};
+      if (::rename(lock.c_str(), stale.c_str()) == 0) {  // one process wins the rename; the others wait
+        if (::lstat(stale.c_str(), &taken) != 0 || taken.st_ino != ls.st_ino) {  // a live writer's new lock
+          ::rename(stale.c_str(), lock.c_str());
+          ::usleep(20'000);
+          continue;
+        }
+        ::unlink(stale.c_str());
+        std::fprintf(stderr, "mlt: warning: removed '%s', left by an interrupted 'mlt config' %lld s ago\n",
+                     lock.c_str(), static_cast<long long>(::time(nullptr) - ls.st_mtime));
+        continue;
+      }
+    }
     ::usleep(20'000);
   }
   if (fd < 0) {
     if (errno == EEXIST)
       throw Error(ExitCode::conflict, fmt::format("'{}' exists: another mlt is changing settings", lock.string()),
-                  "if no other mlt is running, remove that file and retry");
+                  "if no other mlt is running, remove that file and retry (mlt removes it itself once it is a minute old)");
     int e = errno;
     throw Error(io_exit_code(e, "cannot create"), fmt::format("cannot create '{}': {}", lock.string(), std::strerror(e)),
                 io_hint(e));
@@ -285,8 +307,10 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
     }
     std::string text = config_text(settings, path);
     store::write_all(fd, text.data(), text.size(), lock);
+    MLT_FAILPOINT("file.tmp_written");
     if (existed) ::fchmod(fd, old.st_mode & 07777);  // keep a private file private
     bool synced = ::fsync(fd) == 0;
+    MLT_FAILPOINT("file.synced");
     int closed = ::close(fd);
     fd = -1;
     if (!synced || closed != 0)
@@ -295,6 +319,7 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
     if (::rename(lock.c_str(), path.c_str()) != 0)
       throw Error(io_exit_code(errno, "cannot replace"),
                   fmt::format("cannot replace '{}': {}", path.string(), std::strerror(errno)), io_hint(errno));
+    MLT_FAILPOINT("file.renamed");
   } catch (...) {
     if (fd >= 0) ::close(fd);
     ::unlink(lock.c_str());

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "store/failpoint.hpp"
 
 namespace mlt::core {
 
@@ -72,6 +73,7 @@ std::size_t MetricWriter::write_pending() {
     std::int64_t nans = 0;
     for (auto& p : batch.points) {
       point.bind(1, run_.id).bind(2, kid).bind(3, p.step).bind(4, p.time_ms).bind(5, p.value).exec();
+      if (&p == &batch.points[batch.points.size() / 2] && written == 0) MLT_FAILPOINT("metrics.mid_batch");
       if (!last || p.step > last->step || (p.step == last->step && p.time_ms >= last->time_ms)) last = &p;
       if (std::isnan(p.value)) {
         ++nans;

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "store/failpoint.hpp"
+
 namespace mlt::store {
 namespace {
 
@@ -268,8 +270,10 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
+  MLT_FAILPOINT("db.before_commit");
   db_.exec("COMMIT");
   open_ = false;
+  MLT_FAILPOINT("db.after_commit");
 }
 
 }  // namespace mlt::store

@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "store/object_store.hpp"
+#include "store/failpoint.hpp"
 
 namespace mlt::store {
 namespace {
@@ -193,11 +194,14 @@ void DirFd::write_file(std::string_view name, std::string_view content, unsigned
   int fd = create_temp(name, tmp);
   try {
     write_all(fd, content.data(), content.size(), path_ / tmp);
+    MLT_FAILPOINT("file.tmp_written");
     if (::fchmod(fd, mode & 0777) != 0 || ::fsync(fd) != 0) fail("cannot write", path_ / tmp);
+    MLT_FAILPOINT("file.synced");
     int rc = ::close(fd);
     fd = -1;
     if (rc != 0) fail("cannot write", path_ / tmp);
     rename(tmp, name);
+    MLT_FAILPOINT("file.renamed");
   } catch (...) {
     if (fd >= 0) ::close(fd);
     ::unlinkat(fd_, tmp.c_str(), 0);

@@ -23,6 +23,7 @@
 
 #include "core/error.hpp"
 #include "store/chunker.hpp"
+#include "store/failpoint.hpp"
 
 namespace mlt::store {
 namespace {
@@ -73,7 +74,9 @@ void replace_file(const fs::path& target, std::string_view content, unsigned mod
   if (fd < 0) io_error("cannot write", tmp);
   try {
     write_all(fd, content.data(), content.size(), tmp);
+    MLT_FAILPOINT("file.tmp_written");
     if (::fsync(fd) != 0) io_error("cannot write", tmp);
+    MLT_FAILPOINT("file.synced");
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -89,6 +92,7 @@ void replace_file(const fs::path& target, std::string_view content, unsigned mod
     errno = e;
     io_error("cannot replace", target);
   }
+  MLT_FAILPOINT("file.renamed");
 }
 
 namespace {
@@ -253,10 +257,12 @@ std::uint64_t ObjectStore::put(const Digest& d, ObjectKind kind, std::span<const
     io_error("cannot write", tmp);
   }
   fd.fd = -1;
+  MLT_FAILPOINT("object.tmp_written");
   if (::mkdir(final_path.parent_path().c_str(), 0755) != 0 && errno != EEXIST)
     io_error("cannot create", final_path.parent_path());
   dirty_ = true;
   if (::link(tmp.c_str(), final_path.c_str()) != 0 && errno != EEXIST) io_error("cannot store object", final_path);
+  MLT_FAILPOINT("object.linked");
   return header_size + (packed ? packed->size() : payload.size());
 }
 
@@ -622,7 +628,9 @@ void ObjectStore::sync() const {
   if (!dirty_.exchange(false)) return;
   Fd fd(::open(objects_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.fd < 0) io_error("cannot open", objects_);
+  MLT_FAILPOINT("objects.before_sync");
   if (::syncfs(fd.fd) != 0) io_error("cannot sync", objects_);
+  MLT_FAILPOINT("objects.after_sync");
 }
 
 void ObjectStore::for_each(const std::function<void(const Digest&, const fs::path&, std::uint64_t,
