@@ -31,6 +31,8 @@ int fsck(Context& ctx, const StoreOptions& o) {
     j["database"] = r.database;
     j["objects_checked"] = r.objects_checked;
     j["bytes_checked"] = r.bytes_checked;
+    if (o.full) j["unreferenced_checked"] = r.unreferenced_checked;
+    j["temporary"] = {{"files", r.temporary_files}, {"bytes", r.temporary_bytes}};
     j["damage"] = Json::array();
     for (auto& d : r.damage) j["damage"].push_back({{"object", d.object}, {"problem", d.problem}, {"referenced_by", d.referenced_by}});
     print_json(j);
@@ -43,6 +45,13 @@ int fsck(Context& ctx, const StoreOptions& o) {
                          human_bytes(r.bytes_checked), o.full ? ", re-hashed" : "",
                          ok ? "no damage" : fmt::format("{} problem{}", r.damage.size() + (r.database != "ok"),
                                                         r.damage.size() + (r.database != "ok") == 1 ? "" : "s")));
+    if (o.full && r.unreferenced_checked > 0)
+      ctx.note(fmt::format("also re-hashed {} unreferenced object{}", r.unreferenced_checked,
+                           r.unreferenced_checked == 1 ? "" : "s"));
+    if (r.temporary_files > 0)
+      ctx.note(fmt::format("{} temporary file{} ({}) in .mlt/tmp, left by interrupted or running commands: not "
+                           "damage; 'mlt gc' removes those older than the grace period",
+                           r.temporary_files, r.temporary_files == 1 ? "" : "s", human_bytes(r.temporary_bytes)));
   }
   if (!ok)
     throw Error(ExitCode::integrity, "the store is damaged",

@@ -146,9 +146,16 @@ FsckReport fsck(Project& p, bool full, std::atomic<std::uint64_t>* progress,
                 const std::function<void(std::uint64_t)>& set_total) {
   FsckReport r;
   {
-    store::Stmt q(p.db(), full ? "PRAGMA integrity_check" : "PRAGMA quick_check");
+    // SQLite can hand out its report's rows and then fail with SQLITE_CORRUPT: the rows and the
+    // error are the report, and the objects are still checked.
     std::string out;
-    while (q.step()) out += (out.empty() ? "" : "; ") + q.text(0);
+    try {
+      store::Stmt q(p.db(), full ? "PRAGMA integrity_check" : "PRAGMA quick_check");
+      while (q.step()) out += (out.empty() ? "" : "; ") + q.text(0);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::integrity) throw;
+      out += (out.empty() ? "" : "; ") + std::string(e.what());
+    }
     r.database = out;
   }
   Walker w{p.objects(), true, {}, {}, {}, {}};
@@ -192,6 +199,23 @@ FsckReport fsck(Project& p, bool full, std::atomic<std::uint64_t>* progress,
       } catch (const Error&) {
       }
     }
+    std::vector<Digest> unreferenced;
+    p.objects().for_each([&](const Digest& d, const std::filesystem::path&, std::uint64_t, std::filesystem::file_time_type) {
+      if (!w.seen.count(d)) unreferenced.push_back(d);
+    });
+    for (auto& d : unreferenced) {
+      ++r.unreferenced_checked;
+      // a chunked file whose chunks are gone counts too: the next add of that file would trust it
+      if (auto err = p.objects().verify(d)) r.damage.push_back({d.str(), *err, "nothing (unreferenced; 'mlt gc' removes it after the grace period)"});
+    }
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(p.objects().tmp_dir(), ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code fec;
+    if (!it->is_regular_file(fec)) continue;
+    ++r.temporary_files;
+    r.temporary_bytes += it->file_size(fec);
   }
   return r;
 }

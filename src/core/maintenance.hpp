@@ -22,12 +22,16 @@ struct Damage {
 
 struct FsckReport {
   std::uint64_t objects_checked = 0, bytes_checked = 0;
+  std::uint64_t unreferenced_checked = 0;             // full only: objects nothing references, re-hashed too
+  std::uint64_t temporary_files = 0, temporary_bytes = 0;  // left in .mlt/tmp (information, not damage)
   std::string database;      // "ok" or SQLite's report
   std::vector<Damage> damage;
 };
 
 // Fast: every referenced object exists with a valid header and size, trees and manifests parse.
-// Full: every object is read back and re-hashed, and the database gets integrity_check.
+// Full: every object in the store, referenced or not, is read back and re-hashed (a damaged
+// unreferenced object would otherwise be taken as present by the next add of the same content),
+// and the database gets integrity_check. Both count what interrupted commands left in .mlt/tmp.
 // `progress`, when given, counts the stored bytes re-hashed so far (full only); `set_total` is
 // told how many there are to re-hash once that is known.
 FsckReport fsck(Project& p, bool full, std::atomic<std::uint64_t>* progress = nullptr,

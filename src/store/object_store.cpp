@@ -219,6 +219,10 @@ bool ObjectStore::touch(const Digest& d) const {
   struct stat st {};
   auto p = path_of(d);
   if (::stat(p.c_str(), &st) != 0) return false;
+  // Shorter than its header: what a power loss can leave of an object whose bytes never reached
+  // the disk (objects are synced once per command, before the database refers to them). put()
+  // then writes it again; any other damage is fsck's to find.
+  if (st.st_size < static_cast<off_t>(header_size)) return false;
   if (st.st_mtime + 600 > ::time(nullptr)) return true;
   return ::utimensat(AT_FDCWD, p.c_str(), nullptr, 0) == 0 || has(d);
 }
@@ -261,7 +265,14 @@ std::uint64_t ObjectStore::put(const Digest& d, ObjectKind kind, std::span<const
   if (::mkdir(final_path.parent_path().c_str(), 0755) != 0 && errno != EEXIST)
     io_error("cannot create", final_path.parent_path());
   dirty_ = true;
-  if (::link(tmp.c_str(), final_path.c_str()) != 0 && errno != EEXIST) io_error("cannot store object", final_path);
+  if (::link(tmp.c_str(), final_path.c_str()) != 0) {
+    if (errno != EEXIST) io_error("cannot store object", final_path);
+    // present: another writer's complete copy (keep it), or a stub shorter than a header (replace it)
+    struct stat st {};
+    if (::stat(final_path.c_str(), &st) == 0 && st.st_size < static_cast<off_t>(header_size) &&
+        ::rename(tmp.c_str(), final_path.c_str()) != 0)
+      io_error("cannot store object", final_path);
+  }
   MLT_FAILPOINT("object.linked");
   return header_size + (packed ? packed->size() : payload.size());
 }
@@ -388,6 +399,7 @@ ObjectHeader parse_header(const Digest& d, const std::uint8_t* h, std::size_t go
   if (h[4] != 1) damaged(d, fmt::format("unknown format version {}", h[4]));
   if (h[5] < 1 || h[5] > 3) damaged(d, fmt::format("unknown kind {}", h[5]));
   if (h[6] > 1) damaged(d, fmt::format("unknown encoding {}", h[6]));
+  if (h[7] != 0) damaged(d, fmt::format("reserved header byte is {}, not 0", h[7]));
   ObjectHeader oh{static_cast<ObjectKind>(h[5]), static_cast<Encoding>(h[6]), get_u64(h + 8), stored};
   if (oh.encoding == Encoding::raw && oh.stored != header_size + oh.size)
     damaged(d, fmt::format("size {} does not match its header ({})", oh.stored - header_size, oh.size));

@@ -143,6 +143,23 @@ TEST_CASE("fsck: a flipped byte passes the fast check and is caught by --full") 
   CHECK(contains(full.damage[0].referenced_by, "artifact 'data/a.txt'"));
 }
 
+TEST_CASE("fsck --full re-hashes unreferenced objects too; both count leftover temporary files") {
+  Fixture f;
+  auto stray = f.objects().put_blob("nothing refers to this");
+  flip_byte(f.objects().path_of(stray), 16 + 3);
+  write_file(f.objects().tmp_dir() / "obj-0123456789abcdef.tmp", "half an object");
+  auto fast = fsck(f.p.project(), false);
+  CHECK(fast.damage.empty());   // the fast check looks at what is referenced
+  CHECK(fast.temporary_files == 1);
+  CHECK(fast.temporary_bytes == 14);
+  auto full = fsck(f.p.project(), true);
+  CHECK(full.unreferenced_checked == 1);
+  REQUIRE(full.damage.size() == 1);
+  CHECK(full.damage[0].object == stray.str());
+  CHECK(contains(full.damage[0].referenced_by, "unreferenced"));
+  CHECK(full.temporary_files == 1);
+}
+
 TEST_CASE("fsck: a truncated object is caught by the fast check") {
   Fixture f;
   auto path = f.objects().path_of(f.a);
