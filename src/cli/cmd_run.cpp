@@ -239,9 +239,11 @@ int run_command(Context& ctx, const RunOptions& o, const std::vector<std::string
   metrics_pipe.close_write();
   if (out_pipe) out_pipe->close_write();
   if (err_pipe) err_pipe->close_write();
-  channel.finish();
-  if (out_reader) out_reader->finish();
-  if (err_reader) err_reader->finish();
+  // a child killed by a signal may have been cut off in the middle of its last metric line
+  bool whole = res.signal == 0;
+  channel.finish(whole);
+  if (out_reader) out_reader->finish(whole);
+  if (err_reader) err_reader->finish(whole);
   for (auto* r : {&channel, out_reader ? &*out_reader : nullptr}) {
     if (!r) continue;
     if (r->error()) {

@@ -54,7 +54,7 @@ PipeReader::PipeReader(Project& project, const RunRef& run, std::optional<Ingest
     try {
       Ingester ing(*db, run, opt, on_reject);
       try {
-        ingest_fd(fd_, ing, tees, &stop_);
+        ingest_fd(fd_, ing, tees, &stop_, true, [this] { return whole_future_.get(); });
       } catch (...) {
         stats_ = ing.stats();
         throw;
@@ -68,7 +68,11 @@ PipeReader::PipeReader(Project& project, const RunRef& run, std::optional<Ingest
   });
 }
 
-void PipeReader::finish() {
+void PipeReader::finish(bool whole) {
+  if (!told_) {
+    told_ = true;
+    whole_.set_value(whole);
+  }
   if (!thread_.joinable()) return;
   stop_.store(true);
   thread_.join();
@@ -108,7 +112,7 @@ void PipeReader::close_read_end() {
 }
 
 PipeReader::~PipeReader() {
-  finish();
+  finish(false);   // not finished by the caller: an error ended the run, a held last line is dropped
   close_read_end();
 }
 

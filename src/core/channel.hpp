@@ -7,6 +7,7 @@
 #include <mutex>
 #include <exception>
 #include <functional>
+#include <future>
 #include <optional>
 #include <vector>
 #include <thread>
@@ -25,13 +26,18 @@ class PipeReader {
   PipeReader(const PipeReader&) = delete;
   PipeReader& operator=(const PipeReader&) = delete;
 
-  // Call after the child ended: takes what is left in the pipe, commits, joins the thread.
-  void finish();
+  // Call after the child ended: takes what is left in the pipe, commits, joins the thread. A last
+  // metric line without '\n' is taken only when `whole` (the child exited; a signal that killed
+  // it may have cut the line short: 'acc=1' of 'acc=12').
+  void finish(bool whole = true);
   IngestStats stats() const { return stats_; }
   std::exception_ptr error() const { return error_; }   // why ingest stopped early, if it did
 
  private:
   std::atomic<bool> stop_{false};
+  std::promise<bool> whole_;                 // finish()'s verdict on a held last line
+  std::shared_future<bool> whole_future_ = whole_.get_future().share();
+  bool told_ = false;
   void close_read_end();
   int fd_;
   IngestStats stats_;

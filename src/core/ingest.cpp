@@ -399,7 +399,8 @@ constexpr std::size_t drain_limit = 16 << 20;
 
 }  // namespace
 
-void ingest_fd(int fd, Ingester& ing, std::vector<int> tees, const std::atomic<bool>* stop, bool partial_on_stop) {
+void ingest_fd(int fd, Ingester& ing, std::vector<int> tees, const std::atomic<bool>* stop, bool partial_on_stop,
+               const std::function<bool()>& take_partial) {
   std::vector<char> buf(1 << 16);
   std::size_t drained = 0;
   const int consumer = tees.empty() ? -1 : tees.front();
@@ -425,7 +426,9 @@ void ingest_fd(int fd, Ingester& ing, std::vector<int> tees, const std::atomic<b
     if (draining && (drained += static_cast<std::size_t>(n)) >= drain_limit) break;
   }
   // an unfinished last line is taken at the end of the input; after `stop` only if asked
-  ing.finish(!cut && (!(stop && stop->load()) || partial_on_stop));
+  bool take = !cut && (!(stop && stop->load()) || partial_on_stop);
+  if (take && take_partial && ing.has_partial()) take = take_partial();
+  ing.finish(take);
 }
 
 void copy_fd(int fd, std::vector<int> tees, const std::atomic<bool>* stop) {

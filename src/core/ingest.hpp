@@ -85,6 +85,7 @@ class Ingester {
   bool feed(std::string_view bytes);
   // Processes a final line without '\n' (when `take_partial`) and commits everything pending.
   bool finish(bool take_partial = true);
+  bool has_partial() const { return !partial_.empty() && !discarding_; }   // a last line without '\n' is held
   void flush();
   // Milliseconds until pending points are due for a commit; -1 when nothing is pending.
   int ms_until_due() const;
@@ -120,9 +121,10 @@ class Ingester {
 // copied to every fd in `tees` (one that fails is dropped: a closed terminal). Returns when the input ends, the ingester stops, or `stop`
 // becomes true (pending points are committed in every case). A last line without '\n' is taken
 // at the end of the input, and after `stop` only when `partial_on_stop` (an interrupt may have
-// cut it; a child that exited wrote all of it).
+// cut it; a child that exited wrote all of it). When `take_partial` is given and such a line is
+// there, it decides (it may wait): `mlt run` asks whether the child exited or a signal cut it off.
 void ingest_fd(int fd, Ingester& ing, std::vector<int> tees = {}, const std::atomic<bool>* stop = nullptr,
-               bool partial_on_stop = true);
+               bool partial_on_stop = true, const std::function<bool()>& take_partial = {});
 
 // Reads `fd` until its end (or, after `stop`, until it is drained) and copies the bytes to `tees`
 // only: for output that is captured but not parsed, and to keep a child's pipe flowing after

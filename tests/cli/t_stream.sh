@@ -525,6 +525,33 @@ loss,1,$T0_MS,2
 loss,2,$T0_MS,3
 val.acc,1,$T0_MS,nan"
 
+t "run -- CMD killed by a signal mid-line: its cut-off last line is not stored; an exited child's is"
+cd "$T/ch"
+# shellcheck disable=SC2016  # expanded by the child
+MLT_NOW_MS=$T0_MS run_mlt run -n cut --no-git -- sh -c '
+  printf "step=0 loss=0 acc=0.5\nstep=1 loss=1 acc=1" >&$MLT_METRICS_FD; kill -9 $$'
+expect_rc 137
+run_mlt --json run show cut
+expect_json .status KILLED
+points cut
+expect_out_eq "key,step,time_ms,value
+acc,0,$T0_MS,0.5
+loss,0,$T0_MS,0"
+# shellcheck disable=SC2016  # expanded by the child
+MLT_NOW_MS=$T0_MS run_mlt run -n exited --no-git --metrics-from-stdout -- sh -c '
+  printf "mlt: step=0 loss=0\nmlt: step=1 loss=1"; exit 3'
+expect_rc 3
+points exited
+expect_out_eq "key,step,time_ms,value
+loss,0,$T0_MS,0
+loss,1,$T0_MS,1"
+MLT_NOW_MS=$T0_MS run_mlt run -n cut-stdout --no-git --metrics-from-stdout -- sh -c '
+  printf "mlt: step=0 loss=0\nmlt: step=1 loss=1"; kill -9 $$'
+expect_rc 137
+points cut-stdout
+expect_out_eq "key,step,time_ms,value
+loss,0,$T0_MS,0"
+
 t "run -- CMD: MLT_METRICS_FD shared by 4 processes of the child, 3,000 lines: all stored"
 cd "$T/ch"
 # shellcheck disable=SC2016  # expanded by the child
