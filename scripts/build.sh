@@ -4,5 +4,5 @@
 # leaves MLT_FAILPOINTS at its default, OFF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLT_FAILPOINTS=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLT_FAILPOINTS=ON -DMLT_TSAN_STORE=ON >/dev/null
 if [ $# -gt 0 ]; then cmake --build build -j2 --target "$@"; else cmake --build build -j2; fi
