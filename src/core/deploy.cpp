@@ -502,7 +502,8 @@ Rendered render_deploy(Project& p, const std::string& uri, const std::string& ta
   r.target = target;
   for (auto& [k, v] : settings) {
     auto& known = deploy_settings();
-    if (std::none_of(known.begin(), known.end(), [&](auto& kv) { return kv.first == k; })) {
+    const std::string& key = k;   // clang 14 cannot capture a structured binding
+    if (std::none_of(known.begin(), known.end(), [&](auto& kv) { return kv.first == key; })) {
       std::vector<std::string> names;
       for (auto& kv : known) names.push_back(kv.first);
       throw Error(ExitCode::usage, fmt::format("unknown setting '{}'", printable(k)),

@@ -299,7 +299,8 @@ struct Settings {
 Settings check_settings(const FlavorInfo& f, const std::vector<KeyValue>& given) {
   Settings s;
   for (auto& [k, v] : given) {
-    bool known = std::any_of(f.settings.begin(), f.settings.end(), [&](auto& kv) { return kv.first == k; });
+    const auto& key = k;   // clang 14 cannot capture a structured binding
+    bool known = std::any_of(f.settings.begin(), f.settings.end(), [&](auto& kv) { return kv.first == key; });
     if (!known) {
       std::vector<std::string> names;
       for (auto& kv : f.settings) names.push_back(kv.first);
@@ -779,7 +780,8 @@ VerifyResult verify_model(Project* p, const ModelPackage& m, std::atomic<std::ui
   for (auto& [path, want] : digests->files) {
     auto it = actual.find(path);
     if (it == actual.end()) {
-      bool damaged = std::any_of(m.files.begin(), m.files.end(), [&](auto& f) { return f.path == path; });
+      const auto& wanted = path;   // clang 14 cannot capture a structured binding
+      bool damaged = std::any_of(m.files.begin(), m.files.end(), [&](auto& f) { return f.path == wanted; });
       if (!damaged) r.problems.push_back(fmt::format("{}: missing", path));
     } else if (it->second != want) {
       r.problems.push_back(fmt::format("{}: content differs from its recorded digest (recorded {}, found {})", path,

@@ -293,7 +293,8 @@ TEST_CASE("data resolve_data_ref: NAME@vN, NAME@latest, NAME, NAME@sha256:PREFIX
   std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
   want["train@sha256:" + upper] = "train@v2";
   for (auto& [ref, expected] : want) {
-    CAPTURE(ref);
+    const auto& shown_ref = ref;   // clang 14 cannot capture a structured binding
+    CAPTURE(shown_ref);
     auto v = resolve_data_ref(db, ref);
     CHECK(v.ref() == expected);
     CHECK(v.digest == (expected == "train@v1" ? v1.digest : v2.digest));

@@ -193,7 +193,8 @@ TEST_CASE("kv lines: malformed") {
       {"", "no metric values on the line"},
   };
   for (auto& [line, error] : table) {
-    CAPTURE(line);
+    const auto& shown_line = line;   // clang 14 cannot capture a structured binding
+    CAPTURE(shown_line);
     CHECK(parse1(LineFormat::kv, line).error == error);
   }
   // long keys and values are shortened in the message
@@ -279,7 +280,8 @@ TEST_CASE("jsonl lines: malformed") {
       {R"({"a": {}})", "no metric values in the object"},
   };
   for (auto& [line, error] : table) {
-    CAPTURE(line);
+    const auto& shown_line = line;   // clang 14 cannot capture a structured binding
+    CAPTURE(shown_line);
     CHECK(parse1(LineFormat::jsonl, line).error == error);
   }
 }
@@ -353,7 +355,8 @@ TEST_CASE("csv: bad headers are rejected and the header stays pending") {
       {"a,\"\"", "empty column name in the CSV header"},
   };
   for (auto& [line, error] : table) {
-    CAPTURE(line);
+    const auto& shown_line = line;   // clang 14 cannot capture a structured binding
+    CAPTURE(shown_line);
     LineParser lp(LineFormat::csv);
     ParsedLine out;
     CHECK(lp.parse(line, out) == error);

@@ -193,7 +193,9 @@ TEST_CASE("models: every fixture model imports, verifies and exports byte for by
     export_model(p.project(), m, out, false, false);
     auto exported = files_in(out);
     CHECK(keys_of(exported) == keys_of(original));
-    for (auto& [path, bytes] : original) {
+    for (auto& row1_ : original) {  // clang 14 cannot capture structured bindings
+      auto& path = std::get<0>(row1_);
+      auto& bytes = std::get<1>(row1_);
       if (path == "MLmodel") CHECK(exported[path] == m.mlmodel_text);
       else CHECK_MESSAGE(exported[path] == bytes, path);
     }
@@ -439,7 +441,10 @@ TEST_CASE("models save: xgboost and lightgbm") {
   SUBCASE("xgboost .json, .ubj and other names") {
     const std::vector<std::tuple<std::string, std::string, std::string>> cases{
         {"booster.json", "model.json", "json"}, {"booster.UBJ", "model.ubj", "ubj"}, {"booster.bin", "model.xgb", "xgb"}};
-    for (auto& [file, data, format] : cases) {
+    for (auto& row2_ : cases) {  // clang 14 cannot capture structured bindings
+      auto& file = std::get<0>(row2_);
+      auto& data = std::get<1>(row2_);
+      auto& format = std::get<2>(row2_);
       CAPTURE(file);
       write_file(f.src / file, "xgb " + file);
       auto saved = f.save(f.spec(f.src / file, "xgboost", "xgb-" + format));

@@ -97,7 +97,9 @@ TEST_CASE("validate_artifact_path accepts good paths and returns their component
       {"a-b_c~d", {"a-b_c~d"}},
       {std::string(255, 'x'), {std::string(255, 'x')}},
   };
-  for (auto& [path, parts] : table) {
+  for (auto& row1_ : table) {  // clang 14 cannot capture structured bindings
+    auto& path = std::get<0>(row1_);
+    auto& parts = std::get<1>(row1_);
     CAPTURE(path);
     std::vector<std::string> got;
     auto e = thrown([&] { got = validate_artifact_path(path); });

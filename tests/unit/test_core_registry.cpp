@@ -92,11 +92,13 @@ TEST_CASE("registry parse_version_ref: every form, with and without models:/") {
     CHECK(r.name == "churn");
     CHECK(r.alias == "champion");
 
-    for (auto [text, stage] : std::vector<std::pair<std::string, Stage>>{{"Production", Stage::production},
+    for (auto row1_ : std::vector<std::pair<std::string, Stage>>{{"Production", Stage::production},
                                                                          {"production", Stage::production},
                                                                          {"STAGING", Stage::staging},
                                                                          {"Archived", Stage::archived},
-                                                                         {"none", Stage::none}}) {
+                                                                         {"none", Stage::none}}) {  // clang 14 cannot capture structured bindings
+      auto& text = std::get<0>(row1_);
+      auto& stage = std::get<1>(row1_);
       CAPTURE(text);
       r = parse_version_ref(prefix + "churn/" + text);
       CHECK(r.kind == Kind::stage);
@@ -472,9 +474,11 @@ TEST_CASE("registry state_at and resolve(ref, at): aliases and stages as they we
   CHECK(at("m", 3000) == 2);
   CHECK(at("m/1", 1000) == 1);
   CHECK(f.reg.resolve(parse_version_ref("m@champion"), 2500).tree == tree_of("a"));
-  for (auto [ref, t] : std::vector<std::pair<std::string, std::int64_t>>{
+  for (auto row2_ : std::vector<std::pair<std::string, std::int64_t>>{
            {"m@champion", 1999}, {"m@champion", 7000}, {"m/production", 4999}, {"m/staging", 6000},
-           {"m/2", 2999}, {"m/latest", 999}, {"m@nosuch", 5000}}) {
+           {"m/2", 2999}, {"m/latest", 999}, {"m@nosuch", 5000}}) {  // clang 14 cannot capture structured bindings
+    auto& ref = std::get<0>(row2_);
+    auto& t = std::get<1>(row2_);
     CAPTURE(ref);
     CAPTURE(t);
     auto e = thrown([&] { f.reg.resolve(parse_version_ref(ref), t); });

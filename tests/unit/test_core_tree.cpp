@@ -116,7 +116,9 @@ TEST_CASE("parse_tree rejects damaged trees with exit 6") {
       {head + line('f', "644", "1", h, "\xff"), "invalid entry name"},
   };
   Digest d = sha256(std::string_view("the tree"));
-  for (auto& [text, why] : table) {
+  for (auto& row1_ : table) {  // clang 14 cannot capture structured bindings
+    auto& text = std::get<0>(row1_);
+    auto& why = std::get<1>(row1_);
     CAPTURE(text);
     auto e = thrown([&] { parse_tree(text, d); });
     REQUIRE(e);

@@ -288,7 +288,9 @@ TEST_CASE("read_params_file keeps every YAML list as JSON text") {
   auto m = as_map(read_params_file(path));
   const std::map<std::string, nlohmann::json> want = {
       {"tags", {"a", "b"}}, {"mixed", {1, "x"}}, {"layers", {64, 32}}};
-  for (auto& [key, expected] : want) {
+  for (auto& row1_ : want) {  // clang 14 cannot capture structured bindings
+    auto& key = std::get<0>(row1_);
+    auto& expected = std::get<1>(row1_);
     auto parsed = nlohmann::json::parse(m[key], nullptr, false);
     CHECK_MESSAGE(!parsed.is_discarded(), key << " = " << m[key]);
     CHECK_MESSAGE(parsed == expected, key << " = " << m[key]);
