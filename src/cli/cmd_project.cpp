@@ -169,8 +169,8 @@ int version(Context& ctx) {
       for (auto name : store::failpoint::names()) j["failpoints"].push_back(name);
     print_json(j);
   } else {
-    std::printf("mlt %s (schema %zu, SQLite %s)%s\n", MLT_VERSION, core::schema_migrations().size(),
-                sqlite3_libversion(), store::failpoint::built_in() ? " [test build with failpoints]" : "");
+    std::printf("mlt %s (schema %zu, SQLite %s)\n", MLT_VERSION, core::schema_migrations().size(),
+                sqlite3_libversion());
   }
   return 0;
 }

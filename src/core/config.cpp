@@ -97,6 +97,35 @@ YAML::Node value_node(const std::string& key, const std::string& value) {
   return plain ? yaml::plain(value) : yaml::str(value);
 }
 
+// The settings a file's entries come to, as the file would be written.
+std::map<std::string, YAML::Node> settings_of(const std::map<std::string, ConfigValue>& known,
+                                              const std::map<std::string, RawEntry>& unknown) {
+  std::map<std::string, YAML::Node> settings;
+  for (auto& [name, raw] : unknown) settings.emplace(name, raw.node);
+  for (auto& [name, v] : known) settings.emplace(name, value_node(name, v.value));
+  return settings;
+}
+
+std::string config_text(const std::map<std::string, YAML::Node>& settings, const std::filesystem::path& file);
+
+// True when `text`, written for `settings`, reads back as the same entries and writes back as
+// the same text.
+bool reads_back(const std::string& text, const std::map<std::string, YAML::Node>& settings,
+                const std::filesystem::path& file) {
+  try {
+    std::map<std::string, ConfigValue> known;
+    std::map<std::string, RawEntry> unknown;
+    flatten(yaml::parse(text, file.string()), "", file.string(), known, unknown, true);
+    auto again = settings_of(known, unknown);
+    if (again.size() != settings.size() ||
+        !std::equal(again.begin(), again.end(), settings.begin(), [](auto& a, auto& b) { return a.first == b.first; }))
+      return false;   // an entry re-nested under another name ('compare.lower.i' below a setting)
+    return config_text(again, file) == text;
+  } catch (const std::exception&) {   // mlt's errors and yaml-cpp's
+    return false;
+  }
+}
+
 // The file's text: dotted keys nested as mappings, keys sorted.
 struct KeyTree {
   std::optional<YAML::Node> value;
@@ -288,9 +317,7 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
     std::map<std::string, ConfigValue> known;
     std::map<std::string, RawEntry> unknown;
     read_file(path, known, unknown, true);
-    std::map<std::string, YAML::Node> settings;
-    for (auto& [name, raw] : unknown) settings.emplace(name, raw.node);
-    for (auto& [name, v] : known) settings.emplace(name, value_node(name, v.value));
+    std::map<std::string, YAML::Node> settings = settings_of(known, unknown);
     bool changed;
     if (checked) {
       auto it = known.find(key);
@@ -306,6 +333,13 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
       return false;
     }
     std::string text = config_text(settings, path);
+    // The file is written anew from what it holds: it must read back as the same settings, or
+    // every later command would fail on it (an entry mlt does not know whose key has an empty or
+    // dotted part, a tag yaml-cpp writes but cannot read). Refuse, and leave the file as it is.
+    if (!reads_back(text, settings, path))
+      throw Error(ExitCode::usage,
+                  fmt::format("'{}' holds entries mlt cannot write back as they are", path.string()),
+                  "edit the file by hand: remove the entries mlt does not know (see 'mlt config list'), then retry");
     store::write_all(fd, text.data(), text.size(), lock);
     MLT_FAILPOINT("file.tmp_written");
     if (existed) ::fchmod(fd, old.st_mode & 07777);  // keep a private file private

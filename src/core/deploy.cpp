@@ -93,7 +93,7 @@ Params params_of(const DeployModel& m, const std::map<std::string, std::string>&
   static const std::regex quantity("[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?");
   auto q = [&](const std::string& k, const std::string& def) {
     auto v = get(k, def);
-    if (!std::regex_match(v, quantity))
+    if (v.size() > 64 || !std::regex_match(v, quantity))   // std::regex recurses per character
       throw Error(ExitCode::usage, fmt::format("--set {}={}: not a Kubernetes quantity", k, v), "e.g. 500m, 2, 512Mi, 4Gi");
     return v;
   };

@@ -174,7 +174,7 @@ std::vector<std::string> check_mlmodel(const YAML::Node& m, const std::function<
   if (flavors.IsMap()) {
     for (auto it = flavors.begin(); it != flavors.end(); ++it) {
       std::string name = it->first.IsScalar() ? it->first.Scalar() : "?";
-      const auto& f = it->second;
+      const YAML::Node f = it->second;   // a copy: `it->` hands out a temporary
       if (!f.IsMap() && !f.IsNull()) {
         problems.push_back(fmt::format("flavor '{}' is not a mapping", printable(name)));
         continue;

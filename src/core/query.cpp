@@ -31,7 +31,7 @@ std::string quote_name(const std::string& n) {
   });
   if (plain) return n;
   std::string q = "`";
-  for (char c : n) q += c == '`' ? std::string("``") : std::string(1, c);
+  for (char c : n) q += c == '`' ? std::string("``") : c == '\\' ? std::string("\\\\") : std::string(1, c);   // reads back
   return q + "`";
 }
 

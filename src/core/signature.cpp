@@ -51,7 +51,7 @@ std::string kind_of(const ojson& v) {
 
 bool valid_dtype(const std::string& d) {
   static const std::regex re("[<>|=]?[A-Za-z_]+[0-9]*(\\[[A-Za-z0-9_]+\\])?");
-  return std::regex_match(d, re);
+  return d.size() <= 64 && std::regex_match(d, re);   // std::regex recurses per character
 }
 
 void check_keys(const ojson& spec, std::initializer_list<const char*> allowed, const std::string& where) {
@@ -200,14 +200,44 @@ std::optional<ojson> part(const ojson& v, const std::string& where) {
 
 // ---- input examples -------------------------------------------------------------------------
 
+namespace {
+
+// [-+]?[0-9]+ (integer) or [-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)? (number), in one
+// pass: a cell may be long, and std::regex recurses once per character.
+enum class Numeric { no, integer, number };
+Numeric numeric_form(std::string_view s) {
+  std::size_t i = 0, n = s.size();
+  auto digits = [&] {
+    std::size_t start = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+  std::size_t whole = digits();
+  if (i == n) return whole > 0 ? Numeric::integer : Numeric::no;
+  if (s[i] == '.') {
+    ++i;
+    if (digits() == 0 && whole == 0) return Numeric::no;
+  } else if (whole == 0) {
+    return Numeric::no;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return Numeric::no;
+  }
+  return i == n ? Numeric::number : Numeric::no;
+}
+
+}  // namespace
+
 ojson cell_value(const std::string& s) {
   if (s.empty()) return nullptr;
-  static const std::regex int_re("[-+]?[0-9]+");
-  if (std::regex_match(s, int_re)) {
+  Numeric form = numeric_form(s);
+  if (form == Numeric::integer) {
     if (auto i = parse_int64(s)) return *i;
   }
-  static const std::regex num_re("[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
-  if (std::regex_match(s, num_re)) {
+  if (form != Numeric::no) {
     if (auto d = parse_double(s)) return *d;
   }
   if (s == "true" || s == "True" || s == "TRUE") return true;

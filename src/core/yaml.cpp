@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <regex>
 #include <sstream>
 #include <unordered_map>
@@ -85,7 +86,9 @@ std::string scalar_text(const YAML::Node& n) {
   const std::string& tag = n.Tag();
   if (tag == "!" || tag == str_tag) return plain_safe(s) && !ambiguous(s) ? s : quote(s);
   std::string prefix;
-  if (tag.starts_with("tag:yaml.org,2002:")) prefix = "!!" + tag.substr(18) + " ";
+  if (tag.starts_with("tag:yaml.org,2002:")) {
+    if (tag.size() > 18) prefix = "!!" + tag.substr(18) + " ";   // "!! x" (no suffix) would not read back
+  }
   else if (!tag.empty() && tag != "?") prefix = "!<" + tag + "> ";
   return prefix + (plain_safe(s) ? s : quote(s));
 }
@@ -178,7 +181,32 @@ class Writer {
 
 }  // namespace
 
+namespace {
+
+// The forms of ambiguous() that a long scalar can take, checked in one pass: std::regex recurses
+// once per character and overflows the stack on a scalar of some 10,000 digits. Conservative (a
+// string taken for ambiguous is only quoted when written).
+bool long_ambiguous(std::string_view s) {
+  static const std::regex date("[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}");
+  for (std::size_t n : {8u, 9u, 10u})
+    if (s.size() >= n && std::regex_match(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n), date) &&
+        (s.size() == n || s[n] == 'T' || s[n] == 't' || s[n] == ' '))
+      return true;
+  std::string_view t = s;
+  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.remove_prefix(1);
+  if (t.starts_with("0x") || t.starts_with("0o") || t.starts_with("0b")) t.remove_prefix(2);
+  bool digit = false;
+  for (char c : t) {
+    if (std::isxdigit(static_cast<unsigned char>(c))) digit = true;
+    else if (c != '_' && c != '.' && c != ':' && c != '+' && c != '-') return false;
+  }
+  return digit;
+}
+
+}  // namespace
+
 bool ambiguous(std::string_view s) {
+  if (s.size() > 64) return long_ambiguous(s);
   static const std::regex re(
       "|~|null|Null|NULL|[yYnN]|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
       "|[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*|[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?)"

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <random>
 #include <system_error>
@@ -446,6 +447,10 @@ std::vector<std::uint8_t> load_payload(const ObjectStore& s, const Digest& d, Ob
   if (oh.encoding == Encoding::raw) return body;
   unsigned long long content = ZSTD_getFrameContentSize(body.data(), body.size());
   if (content != oh.size) damaged(d, "compressed size does not match its header");
+  // A zstd block of at most 128 KiB takes at least 3 bytes: a damaged (or hostile) header that
+  // claims more than its compressed bytes can hold must not make us allocate it.
+  if (oh.size / (128 * 1024) > body.size() / 3 + 1)
+    damaged(d, fmt::format("its header claims {} bytes, more than {} compressed bytes can hold", oh.size, body.size()));
   std::vector<std::uint8_t> out(oh.size);
   std::size_t r = ZSTD_decompressDCtx(dctx(), out.data(), out.size(), body.data(), body.size());
   if (ZSTD_isError(r) || r != oh.size) damaged(d, fmt::format("cannot decompress ({})", ZSTD_getErrorName(r)));
@@ -633,6 +638,8 @@ std::optional<std::string> ObjectStore::verify(const Digest& d) const {
     return std::nullopt;
   } catch (const Error& e) {
     return std::string(e.what());
+  } catch (const std::bad_alloc&) {
+    return std::string("object ") + d.str() + " is damaged: it claims more memory than there is";
   }
 }
 

@@ -1188,4 +1188,22 @@ else
   echo "note: script(1) does not work here; skipped"
 fi
 
+
+begin "config set refuses to rewrite a file whose unknown entries would not read back (fuzz finding)"
+new_project odd-keys
+printf '.core:\n  color: 1\n' >.mlt/config.yaml
+cp .mlt/config.yaml "$T/odd-keys.before"
+run_mlt config set gc.grace 3d
+expect_rc 2
+expect_err_contains "cannot write back"
+expect_eq "the file is left as it was" "$(cat "$T/odd-keys.before")" "$(cat .mlt/config.yaml)"
+[ ! -e .mlt/config.yaml.lock ] || fail "no lock file is left" "none" "$(ls .mlt)"
+printf 'g: !' >.mlt/config.yaml
+run_mlt config set gc.grace 3d
+expect_rc 0
+run_mlt config get gc.grace
+expect_out_eq "3d"
+run_mlt status
+expect_rc 0
+
 finish
