@@ -52,37 +52,6 @@
 have_sqlite3=0
 command -v sqlite3 >/dev/null 2>&1 && have_sqlite3=1
 
-# hex FILE: the SHA-256 of FILE in hex.
-hex() { sha256sum <"$1" | cut -c1-64; }
-
-# obj HEX: the object file of digest HEX in the project of the working directory.
-obj() { printf '%s\n' "$PWD/.mlt/objects/${1:0:2}/${1:2}"; }
-
-# nobjects: the number of object files in the project of the working directory.
-nobjects() { find "$PWD/.mlt/objects" -type f | wc -l | tr -d ' '; }
-
-# flip_byte FILE OFFSET: invert every bit of one byte of FILE in place.
-flip_byte() {
-  local b
-  chmod u+w "$1"
-  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-  # shellcheck disable=SC2059
-  printf "$(printf '\\%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
-
-# run_mlt_bin ARG...: as run_mlt, for commands printing binary data: $out only says how many
-# bytes; the bytes themselves stay in $T/.lib/stdout.
-run_mlt_bin() {
-  last_cmd="mlt $(printf '%q ' "$@")"
-  last_cmd="${last_cmd% }"
-  # shellcheck disable=SC2086
-  $LIB_TIMEOUT "$MLT_BIN" "$@" </dev/null >"$T/.lib/stdout" 2>"$T/.lib/stderr" 3>&-
-  rc=$?
-  out="($(wc -c <"$T/.lib/stdout" | tr -d ' ') bytes on stdout)"
-  [ -s "$T/.lib/stdout" ] || out=""
-  err="$(cat "$T/.lib/stderr")"
-}
-
 # expect_nothing_in DIR: DIR holds nothing at all (no file, no hidden temporary, no folder).
 expect_nothing_in() {
   local now

@@ -52,12 +52,6 @@ skip() {
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
-# hex FILE: the SHA-256 of FILE in hex.
-hex() { sha256sum <"$1" | cut -c1-64; }
-
-# nobjects: the number of object files in the project of the working directory.
-nobjects() { find "$PWD/.mlt/objects" -type f | wc -l | tr -d ' '; }
-
 # expect_err_imatch ERE: stderr matches ERE, letter case aside (ERE in lower case).
 expect_err_imatch() {
   local e="${err,,}"
