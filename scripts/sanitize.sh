@@ -10,11 +10,13 @@ CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C
   -DMLT_STATIC_DEPS=OFF -DMLT_SANITIZE=address,undefined -DMLT_FUZZ=ON -DMLT_FAILPOINTS=ON \
   -DMLT_FUZZ_SECONDS="${MLT_FUZZ_SECONDS:-20}" >/dev/null
 cmake --build build-asan -j2
+supp="$PWD/tests/sanitizers/lsan.supp"
 cd build-asan
 # halt_on_error: a UBSan finding ends the process with a failure instead of a line on stderr that
 # a test might not look at. Leak checking stays on: mlt's one-shot processes must not leak either.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$supp:print_suppressions=0}"   # third-party leaks only
 # the crash driver's rounds are the slowest under the sanitizers: the normal pass runs 50
 export MLT_CRASH_ROUNDS="${MLT_CRASH_ROUNDS:-25}"
 ctest --output-on-failure -j2 "$@"
