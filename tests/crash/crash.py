@@ -1079,6 +1079,10 @@ def main():
     log(f"crash.py: seed {a.seed}, {a.rounds} rounds, mlt {os.path.abspath(a.mlt)}")
     log(f"crash.py: reproduce with: {repro(a.rounds)}")
     set_child_subreaper()
+
+    def terminated(signum, frame):   # SIGTERM (pkill, a timeout) ends the run as SIGINT does:
+        raise KeyboardInterrupt       # the round's process group is killed, not left running
+    signal.signal(signal.SIGTERM, terminated)
     d = Driver(a)
     d.wait_for_binary()
     t0 = time.monotonic()
