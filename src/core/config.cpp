@@ -280,7 +280,8 @@ bool update_config_file(const std::filesystem::path& link, const std::string& ke
   std::filesystem::path lock = path;
   lock += ".lock";
   int fd = -1;
-  for (int attempt = 0; attempt < 50; ++attempt) {  // a writer holds it for milliseconds: wait up to 1 s
+  // A writer holds it for milliseconds; wait up to 3 s, for a loaded machine and a sanitized build
+  for (int attempt = 0; attempt < 150; ++attempt) {
     fd = ::open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd >= 0 || errno != EEXIST) break;
     // A lock untouched for a minute was left by a command that was killed while writing (a
