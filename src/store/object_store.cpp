@@ -68,34 +68,6 @@ void write_all(int fd, const void* data, std::size_t n, const fs::path& p) {
   }
 }
 
-void replace_file(const fs::path& target, std::string_view content, unsigned mode) {
-  fs::path tmp = target;
-  tmp += ".mlt-tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode & 0777);
-  if (fd < 0) io_error("cannot write", tmp);
-  try {
-    write_all(fd, content.data(), content.size(), tmp);
-    MLT_FAILPOINT("file.tmp_written");
-    if (::fsync(fd) != 0) io_error("cannot write", tmp);
-    MLT_FAILPOINT("file.synced");
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    io_error("cannot write", tmp);
-  }
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    errno = e;
-    io_error("cannot replace", target);
-  }
-  MLT_FAILPOINT("file.renamed");
-}
-
 namespace {
 
 // Reads up to n bytes; fewer only at the end of the file.

@@ -109,10 +109,6 @@ class ObjectStore {
 // Writes all n bytes to fd, retrying short writes and EINTR; exit 1 naming `path` on failure.
 void write_all(int fd, const void* data, std::size_t n, const fs::path& path);
 
-// Replaces `target` with `content`: written to TARGET.mlt-tmp (never through a symlink), fsynced,
-// then renamed over it, so a reader sees the old file or the new one. Exit 1 naming the file.
-void replace_file(const fs::path& target, std::string_view content, unsigned mode);
-
 // Compresses with zstd level 1 (frame checksum on) when a probe of the first 64 KiB shrinks by
 // more than 5%; otherwise nullopt (store raw).
 std::optional<std::vector<std::uint8_t>> maybe_compress(std::span<const std::uint8_t> data);
