@@ -152,6 +152,16 @@ bool create_db_atomically(const fs::path& dir, const fs::path& path, const Confi
 
 enum class OpenMode { open, init };
 
+// Read-only options for the database of the .mlt folder `dir`. SQLite reads a WAL database
+// read-only when its -wal and -shm files exist (mlt's own processes leave them in place); without
+// a -wal, a read-only open would try to create it, so the main file, which then holds everything,
+// is opened as unchanging.
+void set_read_only(store::DbOptions& opt, const fs::path& dir) {
+  opt.read_only = true;
+  std::error_code ec;
+  opt.immutable = !fs::exists(dir / (std::string(db_name) + "-wal"), ec);
+}
+
 // Opens the project's database. An existing mlt database is migrated. A new one (no file, a
 // zero-length file, or a SQLite file without tables) is set up only by init, and only when the
 // object store is empty: beside objects it would pass for the project and let gc delete them.
@@ -182,14 +192,10 @@ std::unique_ptr<store::Db> open_db(const fs::path& dir, OpenMode mode, const Con
   store::DbOptions opt;
   opt.lock_timeout_ms = lock_timeout_ms(config);
   // A project on a read-only mount, or one this user may not write: the database is opened
-  // read-only, so that reading commands work and writing ones fail with exit 7 (storage). SQLite
-  // reads a WAL database read-only when its -wal and -shm files exist (mlt leaves them in place);
-  // without a -wal everything is in the main file, which is then opened as unchanging.
-  if (!fresh && (::access(dir.c_str(), W_OK) != 0 || ::access(path.c_str(), W_OK) != 0)) {
-    opt.read_only = true;
-    std::error_code ec;
-    opt.immutable = !fs::exists(dir / (std::string(db_name) + "-wal"), ec);
-  }
+  // read-only (see set_read_only), so that reading commands work and writing ones fail with
+  // exit 7 (storage).
+  if (!fresh && (::access(dir.c_str(), W_OK) != 0 || ::access(path.c_str(), W_OK) != 0))
+    set_read_only(opt, dir);
   auto db = std::make_unique<store::Db>(path.string(), opt);
   if (!fresh && store::schema_version(*db) == 0) {
     store::Stmt q(*db, "SELECT count(*) FROM sqlite_master");
@@ -286,12 +292,8 @@ Project Project::open_read_only(const fs::path& start) {
   auto dir = find(start);
   if (!dir) throw Error(ExitCode::no_project, "not inside an mlt project");
   store::DbOptions opt;
-  opt.read_only = true;
   opt.lock_timeout_ms = 1000;
-  // Without a WAL file, a read-only open would create the WAL and its index: open it as an
-  // unchanging file instead (mlt's own processes leave the WAL in place).
-  std::error_code ec;
-  opt.immutable = !fs::exists(*dir / (std::string(db_name) + "-wal"), ec);
+  set_read_only(opt, *dir);
   auto db = std::make_unique<store::Db>((*dir / db_name).string(), opt);
   if (store::schema_version(*db) != static_cast<int>(schema_migrations().size()))
     throw Error(ExitCode::integrity, "the project's schema is not this binary's");
