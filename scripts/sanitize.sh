@@ -23,7 +23,4 @@ export MLT_CRASH_ROUNDS="${MLT_CRASH_ROUNDS:-25}"
 # Not here: the suites of the manual (t_docs), the package (t_install) and the shell completion
 # scripts (t_completion: mostly bash, zsh and fish at work; `mlt __complete` itself is in the unit
 # tests) take a quarter of the time and meet little code the others do not; the normal pass runs them.
-# Nor, until they are made to fit it: t_log (its hostile-input cases run mlt under 'ulimit -v',
-# where ASan cannot map its shadow memory) and t_config ('mlt help' does not find the man pages
-# of build-asan/).
-ctest --output-on-failure -j2 -E '^cli\.(t_docs|t_install|t_completion|t_log|t_config)$' "$@"
+ctest --output-on-failure -j2 -E '^cli\.(t_docs|t_install|t_completion)$' "$@"
