@@ -11,7 +11,8 @@
 #   expect_out_contains "id,name"
 #   run_mlt --json run show foo
 #   expect_json .status RUNNING           # jq -rc EXPR on $out equals EXPECTED
-#   finish                                # prints "N passed, M failed" and exits
+#   skip "zsh is not installed"           # the case cannot run here: "skip", never "ok"
+#   finish                                # prints "N passed, M failed[, K skipped]" and exits
 #
 # Commands run with stdin from /dev/null and their output in files, never through a pipe, so
 # that the exit code is the command's own. A test case passes when all its checks pass; each
@@ -84,6 +85,8 @@ lib_passed=0
 lib_failed=0
 lib_test=""            # the current test case's name
 lib_test_failed=0      # checks failed in the current case
+lib_test_skipped=""    # why the current case was skipped (see skip), or empty
+lib_skipped=0
 lib_failed_names=()
 lib_bg_pids=()         # background processes started by this suite (killed at exit)
 lib_finished=0
@@ -95,16 +98,28 @@ rc=""
 lib_close_test() {
   [ -n "$lib_test" ] || return 0
   lib_fold_subshell_failures
-  if [ "$lib_test_failed" -eq 0 ]; then
-    lib_passed=$((lib_passed + 1))
-    printf 'ok    %s\n' "$lib_test"
-  else
+  if [ "$lib_test_failed" -ne 0 ]; then
     lib_failed=$((lib_failed + 1))
     lib_failed_names+=("$lib_test")
     printf 'FAIL  %s\n' "$lib_test"
+  elif [ -n "$lib_test_skipped" ]; then
+    lib_skipped=$((lib_skipped + 1))
+    printf 'skip  %s (%s)\n' "$lib_test" "$lib_test_skipped"
+  else
+    lib_passed=$((lib_passed + 1))
+    printf 'ok    %s\n' "$lib_test"
   fi
   lib_test=""
   lib_test_failed=0
+  lib_test_skipped=""
+}
+
+# skip REASON: the current test case could not run here (a tool is missing, the platform cannot
+# do it). It is reported as "skip" with the reason, counted apart, and never as "ok"; a check that
+# failed before the skip still fails it.
+skip() {
+  [ -n "$lib_test" ] || lib_die "skip outside a test case: $*"
+  lib_test_skipped="${*:-no reason given}"
 }
 
 # t NAME: start a test case (ends the previous one).
@@ -159,7 +174,11 @@ finish() {
     printf '\nfailed test cases:\n'
     printf '  %s\n' "${lib_failed_names[@]}"
   fi
-  printf '%d passed, %d failed\n' "$lib_passed" "$lib_failed"
+  if [ "$lib_skipped" -gt 0 ]; then
+    printf '%d passed, %d failed, %d skipped\n' "$lib_passed" "$lib_failed" "$lib_skipped"
+  else
+    printf '%d passed, %d failed\n' "$lib_passed" "$lib_failed"
+  fi
   [ "$lib_failed" -eq 0 ] && exit 0
   exit 1
 }

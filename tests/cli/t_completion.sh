@@ -663,7 +663,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
   after="$(tree_sum .mlt)"
   expect_same_sum "nothing under .mlt changed" "$before" "$after"
 else
-  echo "skip: sqlite3 not installed: the newer-schema case is not checked"
+  skip "sqlite3 not installed: the newer-schema case is not checked"
 fi
 
 t "__complete never writes to the project: every file under .mlt the same, -wal/-shm still there"
@@ -693,7 +693,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
   after="$(tree_sum .mlt)"
   expect_same_sum "the files under .mlt" "$before" "$after"
 else
-  echo "skip: sqlite3 not installed: the checkpointed-project case is not checked"
+  skip "sqlite3 not installed: the checkpointed-project case is not checked"
 fi
 
 # =============================================================================================
@@ -905,7 +905,7 @@ if [ "$HAVE_ZSH" = 1 ] && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
 [mlt deploy rollback staging --to 1 ]"
 else
   t "zsh: zpty completion"
-  echo "skip: zsh (with zsh/zpty) is not installed: the zsh completion is not checked"
+  skip "zsh (with zsh/zpty) is not installed: the zsh completion is not checked"
 fi
 
 # zsh_capture WORD...: the words of the line (the last the current one), with _mlt called under
@@ -1062,7 +1062,7 @@ if [ "$HAVE_FISH" = 1 ]; then
   expect_err_empty
 else
   t "fish: complete -C"
-  echo "skip: fish is not installed: the fish completion is not checked"
+  skip "fish is not installed: the fish completion is not checked"
 fi
 
 # =============================================================================================

@@ -157,7 +157,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
   fi
   wait "$holder"
 else
-  echo "note: sqlite3 not installed; lock-timeout cases skipped"
+  skip "sqlite3 not installed"
 fi
 
 t "a write lock released within MLT_LOCK_TIMEOUT: the call waits and succeeds"
@@ -173,6 +173,8 @@ if command -v sqlite3 >/dev/null 2>&1; then
     fail "sqlite3 takes the write lock" "lock taken" "not taken in 5 s"
   fi
   wait "$holder"
+else
+  skip "sqlite3 not installed"
 fi
 
 t "MLT_LOCK_TIMEOUT that is not a number of seconds exits 2"

@@ -1086,7 +1086,7 @@ if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
   expect_rc 0
   expect_out_contains "MLT-HELP(1)"
 else
-  echo "note: man or groff not installed (apt-get install man-db groff-base); man cases skipped"
+  skip "man or groff not installed (apt-get install man-db groff-base)"
 fi
 
 begin "help of an unknown command exits 2"
@@ -1153,7 +1153,7 @@ if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
   expect_out_contains "MLT-STORE(1)"
   rm -rf "$T/inst"
 else
-  echo "note: man or groff not installed; skipped"
+  skip "man or groff not installed"
 fi
 
 begin "set: a key holding a value above the one being set is refused, the file unchanged"
@@ -1186,7 +1186,7 @@ if [ "$HAVE_SCRIPT" = 1 ]; then
   expect_out_contains "cannot run the pager 'no-such-pager-here'"
   expect_out_contains "no runs yet"
 else
-  echo "note: script(1) does not work here; skipped"
+  skip "script(1) does not work here"
 fi
 
 

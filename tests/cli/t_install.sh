@@ -108,7 +108,7 @@ done
 
 t "man -l renders every installed page; man -M PREFIX/share/man mlt-gc shows mlt-store(1)"
 if ! command -v man >/dev/null 2>&1; then
-  echo "skip: man is not installed (Debian: apt-get install man-db); rendering not checked"
+  skip "man is not installed (Debian: apt-get install man-db); rendering not checked"
 else
   cd "$P/share/man" || lib_die "cannot cd to '$P/share/man'"   # where `.so man1/PAGE.1` resolves
   for gz in man1/*.1.gz; do
@@ -133,9 +133,9 @@ fi
 t "the installed mlt's 'help gc' and 'help' open the installed mlt-store(1) and mlt(1)"
 run_mlt --help
 if ! printf '%s\n' "$out" | grep -Eq '^ +help '; then
-  echo "skip: this mlt has no 'help' command (not in 'mlt --help'); not checked"
+  skip "this mlt has no 'help' command (not in 'mlt --help'); not checked"
 elif ! command -v man >/dev/null 2>&1; then
-  echo "skip: man is not installed (Debian: apt-get install man-db); 'mlt help' not checked"
+  skip "man is not installed (Debian: apt-get install man-db); 'mlt help' not checked"
 else
   for c in "mlt-store gc" "mlt"; do
     read -r page cmd <<<"$c"
@@ -169,7 +169,7 @@ done
 t "completion scripts: the installed ones are what 'mlt completion SHELL' prints"
 run_mlt --help
 if ! printf '%s\n' "$out" | grep -Eq '^ +completion '; then
-  echo "skip: this mlt has no 'completion' command (not in 'mlt --help'); scripts not compared"
+  skip "this mlt has no 'completion' command (not in 'mlt --help'); scripts not compared"
 else
   for c in "${completions[@]}"; do
     read -r shell src dst <<<"$c"
@@ -183,7 +183,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 t "cpack -G DEB: one package, mlt_VERSION_ARCH.deb, with its control fields"
 if ! command -v cpack >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
-  echo "skip: cpack or dpkg-deb is not installed (Debian: apt-get install cmake dpkg); the package not checked"
+  skip "cpack or dpkg-deb is not installed (Debian: apt-get install cmake dpkg); the package not checked"
   finish
 fi
 [ -f "$BUILD/CPackConfig.cmake" ] || lib_die "no CPackConfig.cmake in '$BUILD'"
