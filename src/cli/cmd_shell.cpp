@@ -76,7 +76,7 @@ int run_program(const std::vector<std::string>& args, bool quiet) {
 }
 
 // The page file beside this binary: PREFIX/share/man/man1 when installed; in a build folder, the
-// pages the build made (man/man1/), or the source tree's man/ when the build folder is inside it.
+// source tree's man/ when the build folder is inside it, else the pages the build made (man/man1/).
 std::optional<fs::path> local_page(const std::string& page) {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
@@ -84,8 +84,8 @@ std::optional<fs::path> local_page(const std::string& page) {
   fs::path dir = exe.parent_path();
   for (const fs::path& cand : {dir / ".." / "share" / "man" / "man1" / (page + ".1"),
                                 dir / ".." / "share" / "man" / "man1" / (page + ".1.gz"),
-                                dir / "man" / "man1" / (page + ".1.gz"),
-                                dir / ".." / "man" / (page + ".1")})
+                                dir / ".." / "man" / (page + ".1"),
+                                dir / "man" / "man1" / (page + ".1.gz")})
     if (fs::is_regular_file(cand, ec)) return cand.lexically_normal();
   return std::nullopt;
 }
