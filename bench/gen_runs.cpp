@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "core/metrics.hpp"
 #include "core/project.hpp"
-#include "core/runs.hpp"
+#include "core/tracking/metrics.hpp"
+#include "core/tracking/runs.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 4) {

@@ -8,7 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
-#include "core/artifacts.hpp"
+#include "core/artifacts/artifacts.hpp"
 
 namespace mlt::cli {
 namespace {

@@ -7,12 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "core/artifacts.hpp"
-#include "core/clock.hpp"
-#include "core/query.hpp"
-#include "core/runs.hpp"
+#include "core/artifacts/artifacts.hpp"
+#include "core/tracking/query.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 namespace {

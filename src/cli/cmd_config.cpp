@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "core/config.hpp"
-#include "core/error.hpp"
 
 namespace mlt::cli {
 namespace {

@@ -4,11 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
-#include "core/clock.hpp"
-#include "core/data.hpp"
+#include "core/data/data.hpp"
 #include "core/git.hpp"
 
 namespace mlt::cli {

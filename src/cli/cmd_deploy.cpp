@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "core/clock.hpp"
-#include "core/deploy.hpp"
+#include "core/models/deploy.hpp"
 
 namespace mlt::cli {
 namespace {

@@ -1,11 +1,11 @@
 // mlt exp create|ls|rename|rm|restore
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
+#include "base/values.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "core/clock.hpp"
-#include "core/experiments.hpp"
-#include "core/values.hpp"
+#include "core/tracking/experiments.hpp"
 
 namespace mlt::cli {
 namespace {

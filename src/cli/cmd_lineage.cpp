@@ -5,8 +5,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "core/lineage.hpp"
-#include "core/runs.hpp"
+#include "core/data/lineage.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 namespace {

@@ -1,16 +1,17 @@
 // mlt log param|metric|tag
 #include <fmt/format.h>
 
+#include "base/interrupt.hpp"
 #include "cli/commands.hpp"
 #include "cli/main.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
-#include "core/artifacts.hpp"
-#include "core/data.hpp"
-#include "core/ingest.hpp"
-#include "core/interrupt.hpp"
-#include "core/metrics.hpp"
-#include "core/runs.hpp"
+#include "core/artifacts/artifacts.hpp"
+#include "core/data/data.hpp"
+#include "core/tracking/ingest.hpp"
+#include "core/tracking/metrics.hpp"
+#include "core/tracking/params_file.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 namespace {

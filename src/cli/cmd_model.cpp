@@ -4,17 +4,17 @@
 
 #include <fmt/format.h>
 
+#include "base/child.hpp"
+#include "base/clock.hpp"
+#include "base/paths.hpp"
+#include "base/yaml.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/target_run.hpp"
-#include "core/child.hpp"
-#include "core/clock.hpp"
-#include "core/mlmodel.hpp"
-#include "core/models.hpp"
-#include "core/paths.hpp"
-#include "core/signature.hpp"
-#include "core/yaml.hpp"
+#include "core/models/mlmodel.hpp"
+#include "core/models/models.hpp"
+#include "core/models/signature.hpp"
 
 namespace mlt::cli {
 namespace {

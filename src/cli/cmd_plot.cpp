@@ -14,13 +14,13 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
+#include "base/values.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "core/clock.hpp"
-#include "core/metrics.hpp"
-#include "core/query.hpp"
-#include "core/runs.hpp"
-#include "core/values.hpp"
+#include "core/tracking/metrics.hpp"
+#include "core/tracking/query.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 namespace {

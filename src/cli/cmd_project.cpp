@@ -1,13 +1,13 @@
 // mlt init, mlt status, mlt version
-#include <sqlite3.h>
 
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "core/clock.hpp"
-#include "core/runs.hpp"
 #include "core/schema.hpp"
+#include "core/tracking/runs.hpp"
+#include "store/db.hpp"
 #include "store/failpoint.hpp"
 #include "store/migrations.hpp"
 
@@ -163,14 +163,14 @@ int version(Context& ctx) {
     Json j;
     j["version"] = MLT_VERSION;
     j["schema_version"] = static_cast<int>(core::schema_migrations().size());
-    j["sqlite"] = sqlite3_libversion();
+    j["sqlite"] = store::sqlite_version();
     j["failpoints"] = Json::array();  // the test build's crash points (store/failpoint.hpp)
     if (store::failpoint::built_in())
       for (auto name : store::failpoint::names()) j["failpoints"].push_back(name);
     print_json(j);
   } else {
     std::printf("mlt %s (schema %zu, SQLite %s)\n", MLT_VERSION, core::schema_migrations().size(),
-                sqlite3_libversion());
+                store::sqlite_version().c_str());
   }
   return 0;
 }

@@ -4,15 +4,15 @@
 
 #include <fmt/format.h>
 
+#include "base/child.hpp"
+#include "base/clock.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/target_run.hpp"
-#include "core/child.hpp"
-#include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/git.hpp"
-#include "core/models.hpp"
-#include "core/registry.hpp"
+#include "core/models/models.hpp"
+#include "core/models/registry.hpp"
 
 namespace mlt::cli {
 namespace {

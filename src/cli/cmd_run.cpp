@@ -5,7 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "core/data.hpp"
+#include "core/data/data.hpp"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -14,13 +14,13 @@
 #include <fstream>
 #include <iterator>
 
-#include "core/artifacts.hpp"
-#include "core/channel.hpp"
-#include "core/child.hpp"
-#include "core/clock.hpp"
+#include "base/child.hpp"
+#include "base/clock.hpp"
+#include "base/values.hpp"
+#include "core/artifacts/artifacts.hpp"
 #include "core/git.hpp"
-#include "core/runs.hpp"
-#include "core/values.hpp"
+#include "core/tracking/channel.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 namespace {

@@ -3,12 +3,12 @@
 
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "core/clock.hpp"
-#include "core/metrics.hpp"
-#include "core/query.hpp"
-#include "core/runs.hpp"
+#include "core/tracking/metrics.hpp"
+#include "core/tracking/query.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 namespace {

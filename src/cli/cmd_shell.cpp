@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "cli/commands.hpp"
 #include "cli/completion_scripts.hpp"
-#include "core/error.hpp"
 
 namespace mlt::cli {
 namespace {

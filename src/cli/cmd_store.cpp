@@ -1,10 +1,10 @@
 // mlt fsck, mlt gc, mlt du
 #include <fmt/format.h>
 
+#include "base/clock.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
-#include "core/clock.hpp"
 #include "core/maintenance.hpp"
 
 namespace mlt::cli {

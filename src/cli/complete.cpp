@@ -15,11 +15,11 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
-#include "core/artifacts.hpp"
+#include "core/artifacts/artifacts.hpp"
+#include "core/artifacts/tree.hpp"
 #include "core/config.hpp"
-#include "core/runs.hpp"
-#include "core/tree.hpp"
 #include "core/project.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "core/clock.hpp"
-#include "core/error.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 
 namespace mlt::cli {
 
@@ -121,7 +121,7 @@ std::string display_number(double v) {
 
 }  // namespace mlt::cli
 
-#include "core/runs.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 

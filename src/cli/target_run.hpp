@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "base/child.hpp"
 #include "cli/context.hpp"
 #include "cli/output.hpp"
-#include "core/child.hpp"
-#include "core/runs.hpp"
+#include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 

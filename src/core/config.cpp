@@ -17,10 +17,10 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
-#include "core/maintenance.hpp"
-#include "core/values.hpp"
-#include "core/yaml.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
+#include "base/values.hpp"
+#include "base/yaml.hpp"
 #include "store/failpoint.hpp"
 #include "store/object_store.hpp"
 

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "core/clock.hpp"
-#include "core/tree.hpp"
+#include "base/clock.hpp"
+#include "core/artifacts/tree.hpp"
 
 namespace mlt::core {
 namespace {
@@ -124,23 +124,6 @@ struct Walker {
 };
 
 }  // namespace
-
-std::chrono::seconds parse_duration(const std::string& s) {
-  if (s == "0") return std::chrono::seconds(0);
-  std::size_t i = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i == 0 || i + 1 != s.size() || i > 9)
-    throw Error(ExitCode::usage, fmt::format("invalid duration '{}'", s), "write e.g. 14d, 12h, 30m or 45s");
-  long long n = std::stoll(s.substr(0, i));
-  switch (s[i]) {
-    case 's': return std::chrono::seconds(n);
-    case 'm': return std::chrono::seconds(n * 60);
-    case 'h': return std::chrono::seconds(n * 3600);
-    case 'd': return std::chrono::seconds(n * 86400);
-    case 'w': return std::chrono::seconds(n * 7 * 86400);
-  }
-  throw Error(ExitCode::usage, fmt::format("invalid duration '{}'", s), "write e.g. 14d, 12h, 30m or 45s");
-}
 
 FsckReport fsck(Project& p, bool full, std::atomic<std::uint64_t>* progress,
                 const std::function<void(std::uint64_t)>& set_total) {

@@ -91,7 +91,4 @@ struct DuReport {
 };
 DuReport du(Project& p);
 
-// "14d", "12h", "30m", "45s", "2w", "0" -> seconds; exit 2 otherwise.
-std::chrono::seconds parse_duration(const std::string& s);
-
 }  // namespace mlt::core

@@ -13,9 +13,9 @@
 
 #include <fmt/format.h>
 
-#include "core/clock.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
 #include "core/config.hpp"
-#include "core/error.hpp"
 #include "core/schema.hpp"
 #include "store/migrations.hpp"
 

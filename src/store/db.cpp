@@ -15,6 +15,9 @@
 #include "store/failpoint.hpp"
 
 namespace mlt::store {
+
+std::string sqlite_version() { return sqlite3_libversion(); }
+
 namespace {
 
 struct BusyState {

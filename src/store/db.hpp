@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -21,6 +21,9 @@ struct DbOptions {
   bool immutable = false;
   int lock_timeout_ms = 60'000;   // how long a writer waits for the lock before exit 5
 };
+
+// The version of the SQLite library mlt runs with ("3.40.1"), for `mlt version`.
+std::string sqlite_version();
 
 class Db {
  public:

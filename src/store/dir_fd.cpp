@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
-#include "store/object_store.hpp"
+#include "base/error.hpp"
 #include "store/failpoint.hpp"
+#include "store/object_store.hpp"
 
 namespace mlt::store {
 namespace {

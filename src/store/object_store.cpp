@@ -22,7 +22,7 @@
 
 #include <fmt/format.h>
 
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "store/chunker.hpp"
 #include "store/failpoint.hpp"
 

@@ -4,7 +4,7 @@
 //   header   := "MLTO" version:u8(=1) kind:u8 encoding:u8 0:u8 size:u64le      (16 bytes)
 //   kind     := 1 blob      payload is the content; name = SHA-256(content)
 //             | 2 chunked   payload is a manifest; name = SHA-256 of the whole file it lists
-//             | 3 tree      payload is a tree listing (core/tree.hpp); name = SHA-256(payload)
+//             | 3 tree      payload is a tree listing (core/artifacts/tree.hpp); name = SHA-256(payload)
 //   encoding := 0 raw | 1 zstd (one frame, content checksum on)
 //   size     := length of the uncompressed payload
 //   manifest := "MLTC" 1:u8 0:u8 0:u8 0:u8 file_size:u64le count:u64le (digest:32 size:u64le){count}

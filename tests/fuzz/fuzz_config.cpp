@@ -14,9 +14,9 @@
 #include <map>
 #include <string>
 
+#include "base/error.hpp"
+#include "base/yaml.hpp"
 #include "core/config.hpp"
-#include "core/error.hpp"
-#include "core/yaml.hpp"
 #include "fuzz_common.hpp"
 
 using namespace mlt;

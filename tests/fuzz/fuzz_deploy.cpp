@@ -16,15 +16,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/artifacts.hpp"
-#include "core/deploy.hpp"
-#include "core/error.hpp"
-#include "core/models.hpp"
-#include "core/paths.hpp"
+#include "base/error.hpp"
+#include "base/paths.hpp"
+#include "base/values.hpp"
+#include "base/yaml.hpp"
+#include "core/artifacts/artifacts.hpp"
+#include "core/models/deploy.hpp"
+#include "core/models/models.hpp"
 #include "core/project.hpp"
-#include "core/runs.hpp"
-#include "core/values.hpp"
-#include "core/yaml.hpp"
+#include "core/tracking/runs.hpp"
 #include "fuzz_common.hpp"
 
 #ifndef MLT_FIXTURES

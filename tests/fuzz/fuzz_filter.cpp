@@ -13,11 +13,11 @@
 #include <memory>
 #include <string>
 
-#include "core/error.hpp"
-#include "core/metrics.hpp"
-#include "core/query.hpp"
-#include "core/runs.hpp"
+#include "base/error.hpp"
 #include "core/project.hpp"
+#include "core/tracking/metrics.hpp"
+#include "core/tracking/query.hpp"
+#include "core/tracking/runs.hpp"
 #include "fuzz_common.hpp"
 #include "store/db.hpp"
 

@@ -12,10 +12,10 @@
 #include <optional>
 #include <string>
 
-#include "core/error.hpp"
-#include "core/ingest.hpp"
-#include "core/runs.hpp"
+#include "base/error.hpp"
 #include "core/project.hpp"
+#include "core/tracking/ingest.hpp"
+#include "core/tracking/runs.hpp"
 #include "fuzz_common.hpp"
 #include "store/db.hpp"
 

@@ -12,9 +12,9 @@
 #include <map>
 #include <string>
 
-#include "core/error.hpp"
-#include "core/mlmodel.hpp"
-#include "core/yaml.hpp"
+#include "base/error.hpp"
+#include "base/yaml.hpp"
+#include "core/models/mlmodel.hpp"
 #include "fuzz_common.hpp"
 #include "store/hash.hpp"
 

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/tree.hpp"
+#include "base/error.hpp"
+#include "core/artifacts/tree.hpp"
 #include "fuzz_common.hpp"
 #include "store/hash.hpp"
 #include "store/object_store.hpp"

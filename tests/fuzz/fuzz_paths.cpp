@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/paths.hpp"
-#include "core/tree.hpp"
+#include "base/error.hpp"
+#include "base/paths.hpp"
+#include "core/artifacts/tree.hpp"
 #include "fuzz_common.hpp"
 
 using namespace mlt;

@@ -1,7 +1,7 @@
 // core/artifacts: snapshots (files, directories, symlinks stored as links), the stat cache, run
 // artifacts (log_artifacts with and without a destination), restores (files, directories, links;
 // conflicts; links pointing outside; corruption leaves nothing behind) and runs:/ URIs.
-#include "core/artifacts.hpp"
+#include "core/artifacts/artifacts.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

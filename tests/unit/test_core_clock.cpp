@@ -1,5 +1,5 @@
 // core/clock: now_ms (MLT_NOW_MS), rfc3339_utc, human_duration.
-#include "core/clock.hpp"
+#include "base/clock.hpp"
 
 #include <chrono>
 #include <ctime>

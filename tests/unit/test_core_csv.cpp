@@ -1,7 +1,7 @@
 // core/csv: RFC 4180 records (quoted fields holding the delimiter, doubled quotes and line
 // breaks; CRLF; blank lines; an unclosed quote), the leniencies Python's csv module has, trimming
 // around fields, other delimiters, and one line as one record for streams.
-#include "core/csv.hpp"
+#include "base/csv.hpp"
 
 #include <string>
 #include <vector>

@@ -4,7 +4,7 @@
 // diff_entries (added, removed, modified, sizes; CSV/TSV rows as multisets, also across the
 // store's chunks), checkout_data (new directory, in place, refusals, --force, files), data_status
 // and log_input. The project directory is not a git repository: add_data is asked for no tag.
-#include "core/data.hpp"
+#include "core/data/data.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,7 +17,7 @@
 #include <doctest/doctest.h>
 
 #include "core/git.hpp"
-#include "core/runs.hpp"
+#include "core/tracking/runs.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

@@ -1,12 +1,12 @@
 // core/experiments: Default, create, rename, remove/restore, the experiment of a new run.
-#include "core/experiments.hpp"
+#include "core/tracking/experiments.hpp"
 
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 
-#include "core/runs.hpp"
+#include "core/tracking/runs.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "core/child.hpp"
+#include "base/child.hpp"
 #include "temp_project.hpp"
 
 using mlt::core::git_state;

@@ -1,7 +1,7 @@
 // core/ingest: the line parsers (kv, jsonl, csv), format detection, and the Ingester: batching by
 // count and by time, strict mode, over-long lines, CRLF, lines split across reads, the stdout
 // prefix mode, per-line detection, automatic steps that continue the database's history.
-#include "core/ingest.hpp"
+#include "core/tracking/ingest.hpp"
 
 #include <algorithm>
 #include <chrono>

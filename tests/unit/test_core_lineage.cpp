@@ -3,7 +3,7 @@
 // root first, no repeats, each direction walked on its own; unknown references (exit 4); the tree
 // and Graphviz texts. Commits are recorded as a run's mlt.git.commit tag and a data version's
 // git_commit (the temporary project is not a git repository).
-#include "core/lineage.hpp"
+#include "core/data/lineage.hpp"
 
 #include <algorithm>
 #include <set>
@@ -12,10 +12,10 @@
 
 #include <doctest/doctest.h>
 
-#include "core/data.hpp"
-#include "core/models.hpp"
-#include "core/registry.hpp"
-#include "core/runs.hpp"
+#include "core/data/data.hpp"
+#include "core/models/models.hpp"
+#include "core/models/registry.hpp"
+#include "core/tracking/runs.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

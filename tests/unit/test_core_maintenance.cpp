@@ -16,8 +16,9 @@
 
 #include <doctest/doctest.h>
 
-#include "core/artifacts.hpp"
-#include "core/metrics.hpp"
+#include "base/clock.hpp"
+#include "core/artifacts/artifacts.hpp"
+#include "core/tracking/metrics.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

@@ -1,6 +1,6 @@
 // core/metrics: MetricWriter, log_metrics, metric_keys, for_each_point, and the summary each
 // write maintains (last, min, max, count).
-#include "core/metrics.hpp"
+#include "core/tracking/metrics.hpp"
 
 #include <algorithm>
 #include <array>

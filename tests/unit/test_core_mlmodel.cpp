@@ -1,7 +1,7 @@
 // core/mlmodel: the digest block (split_mlt_block, with_digests, read_digests) and the MLmodel
 // content checks (check_mlmodel), on hand-written files and on every MLmodel MLflow wrote in the
 // fixtures (tests/fixtures/mlflow/generated-models and, when present, ../shared's models/).
-#include "core/mlmodel.hpp"
+#include "core/models/mlmodel.hpp"
 
 #include <algorithm>
 #include <map>
@@ -11,7 +11,7 @@
 
 #include <doctest/doctest.h>
 
-#include "core/yaml.hpp"
+#include "base/yaml.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

@@ -2,7 +2,7 @@
 // verified, exported byte for byte), saving each flavor in MLflow's layout, determinism (same run,
 // same spec: same bytes and tree), errors (unknown flavor or setting, wrong kind of source,
 // malformed MLmodel, a name taken twice), and verify_model finding a tampered file.
-#include "core/models.hpp"
+#include "core/models/models.hpp"
 
 #include <algorithm>
 #include <map>
@@ -15,9 +15,9 @@
 
 #include <doctest/doctest.h>
 
-#include "core/mlmodel.hpp"
-#include "core/signature.hpp"
-#include "core/yaml.hpp"
+#include "base/yaml.hpp"
+#include "core/models/mlmodel.hpp"
+#include "core/models/signature.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

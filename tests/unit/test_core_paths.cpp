@@ -1,6 +1,6 @@
 // core/paths: the artifact path validator against a table of hostile paths, and the good paths it
 // must keep accepting (unicode, dots inside names).
-#include "core/paths.hpp"
+#include "base/paths.hpp"
 
 #include <string>
 #include <vector>

@@ -7,8 +7,8 @@
 
 #include <doctest/doctest.h>
 
-#include "core/experiments.hpp"
 #include "core/schema.hpp"
+#include "core/tracking/experiments.hpp"
 #include "store/migrations.hpp"
 #include "temp_project.hpp"
 

@@ -3,7 +3,7 @@
 // search_runs / key_value semantics on a small project (missing keys, NaN, params as numbers or
 // text, aggregates, LIKE/ILIKE, IN, NOT, ordering, limit, lifecycle, times, status), plus hostile
 // keys and values that must stay bound values, never SQL.
-#include "core/query.hpp"
+#include "core/tracking/query.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,8 +13,8 @@
 
 #include <doctest/doctest.h>
 
-#include "core/metrics.hpp"
-#include "core/runs.hpp"
+#include "core/tracking/metrics.hpp"
+#include "core/tracking/runs.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

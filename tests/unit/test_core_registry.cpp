@@ -2,7 +2,7 @@
 // stages, and Registry: create, register_version (numbering, fields, git commit of the run),
 // resolve (now and at a past time), aliases, stages with archive_existing, tags, descriptions,
 // history events and state_at with a pinned clock, assignments(), remove and restore, run_hook.
-#include "core/registry.hpp"
+#include "core/models/registry.hpp"
 
 #include <sys/stat.h>
 
@@ -12,8 +12,8 @@
 
 #include <doctest/doctest.h>
 
-#include "core/runs.hpp"
-#include "core/values.hpp"
+#include "base/values.hpp"
+#include "core/tracking/runs.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

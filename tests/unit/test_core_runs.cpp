@@ -1,5 +1,5 @@
 // core/runs: create, resolve, params and tags, end, remove/restore, list.
-#include "core/runs.hpp"
+#include "core/tracking/runs.hpp"
 
 #include <algorithm>
 #include <regex>
@@ -12,7 +12,7 @@
 
 #include <doctest/doctest.h>
 
-#include "core/metrics.hpp"
+#include "core/tracking/metrics.hpp"
 #include "temp_project.hpp"
 
 using mlt::ExitCode;

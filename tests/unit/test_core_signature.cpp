@@ -2,7 +2,7 @@
 // signature files (JSON lists, MLflow's JSON strings, null parts, YAML, an MLmodel's signature
 // block), python_json against Python's json.dumps byte for byte, input examples (CSV, TSV, JSON
 // records, split orient kept as it is, other JSON), inferring a signature, describing a schema.
-#include "core/signature.hpp"
+#include "core/models/signature.hpp"
 
 #include <cmath>
 #include <limits>

@@ -1,7 +1,7 @@
 // core/tree: the tree format (serialize sorts, parse round-trips and rejects damaged trees),
 // tree_set (nested directories created, entries replaced, a file in the way replaced), lookup
 // and walk_tree's depth-first name order.
-#include "core/tree.hpp"
+#include "core/artifacts/tree.hpp"
 
 #include <string>
 #include <utility>

@@ -1,6 +1,7 @@
 // core/values: K=V pairs, key and value limits, numbers, params files.
-#include "core/values.hpp"
-#include "core/nesting.hpp"
+#include "base/nesting.hpp"
+#include "base/values.hpp"
+#include "core/tracking/params_file.hpp"
 
 #include <cmath>
 #include <cstdint>

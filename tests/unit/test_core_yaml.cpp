@@ -2,7 +2,7 @@
 // lists under a key, lists of maps, {} and [], sorted keys); which strings must be quoted to stay
 // strings (ambiguous) and that every string, however odd, reads back exactly through yaml-cpp;
 // equal() (order-insensitive maps, quoted "14.3" differs from plain 14.3); to_json.
-#include "core/yaml.hpp"
+#include "base/yaml.hpp"
 
 #include <chrono>
 #include <regex>
