@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "core/schema.hpp"
+#include "core/status.hpp"
 #include "core/tracking/runs.hpp"
 #include "store/db.hpp"
 #include "store/failpoint.hpp"
@@ -37,68 +38,20 @@ int init(Context& ctx, const InitOptions& o) {
   return 0;
 }
 
-struct RecentRun {
-  std::string uuid, name, experiment, status;
-  std::int64_t start_ms;
-  std::optional<std::int64_t> end_ms;
-  bool stale = false;   // RUNNING, but its 'mlt run' process is gone
-};
-
-std::vector<RecentRun> query_runs(store::Db& db, const char* where, int limit) {
-  store::Stmt q(db, fmt::format("SELECT r.uuid, r.name, e.name, r.status, r.start_ms, r.end_ms, r.id FROM runs r "
-                                "JOIN experiments e ON e.id = r.experiment_id WHERE r.lifecycle = 'active' AND {} "
-                                "ORDER BY r.start_ms DESC, r.id DESC LIMIT ?1",
-                                where));
-  q.bind(1, limit);
-  std::vector<RecentRun> out;
-  std::vector<std::int64_t> ids;
-  while (q.step()) {
-    out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.opt_int64(5)});
-    ids.push_back(q.int64(6));
-  }
-  for (std::size_t i = 0; i < out.size(); ++i) out[i].stale = core::run_is_stale(db, ids[i]);
-  return out;
-}
-
 int status(Context& ctx) {
-  auto& db = ctx.db();
-  std::map<std::string, std::int64_t> by_status;
-  {
-    store::Stmt q(db, "SELECT status, count(*) FROM runs WHERE lifecycle = 'active' GROUP BY status");
-    while (q.step()) by_status[q.text(0)] = q.int64(1);
-  }
-  std::int64_t experiments = 0, deleted_runs = 0;
-  {
-    store::Stmt q(db, "SELECT (SELECT count(*) FROM experiments WHERE lifecycle = 'active'), "
-                      "(SELECT count(*) FROM runs WHERE lifecycle = 'deleted')");
-    q.step();
-    experiments = q.int64(0);
-    deleted_runs = q.int64(1);
-  }
-  // models, registry, data and deployments: one row of counts
-  std::int64_t packages = 0, registered = 0, versions = 0, datasets = 0, data_versions = 0, envs = 0;
-  {
-    store::Stmt q(db, "SELECT (SELECT count(*) FROM models), "
-                      "(SELECT count(*) FROM registered_models WHERE deleted_ms IS NULL), "
-                      "(SELECT count(*) FROM model_versions WHERE deleted_ms IS NULL), "
-                      "(SELECT count(*) FROM datasets), (SELECT count(*) FROM data_versions), "
-                      "(SELECT count(DISTINCT env) FROM deployments)");
-    q.step();
-    packages = q.int64(0);
-    registered = q.int64(1);
-    versions = q.int64(2);
-    datasets = q.int64(3);
-    data_versions = q.int64(4);
-    envs = q.int64(5);
-  }
-  auto running = query_runs(db, "r.status = 'RUNNING'", 20);
-  auto recent = query_runs(db, "1", 5);
+  auto st = core::project_status(ctx.db());
+  auto& by_status = st.runs_by_status;
+  const std::int64_t experiments = st.experiments, deleted_runs = st.deleted_runs, packages = st.model_packages,
+                     registered = st.registered_models, versions = st.model_versions, datasets = st.datasets,
+                     data_versions = st.data_versions, envs = st.environments;
+  const auto& running = st.running;
+  const auto& recent = st.recent;
   auto now = core::now_ms();
 
   if (ctx.global.json) {
     Json j;
     j["project"] = ctx.project().root().string();
-    j["schema_version"] = store::schema_version(db);
+    j["schema_version"] = st.schema_version;
     j["experiments"] = experiments;
     Json counts = Json::object();
     for (const char* s : {"RUNNING", "FINISHED", "FAILED", "KILLED"}) counts[s] = by_status[s];
@@ -110,7 +63,7 @@ int status(Context& ctx) {
     j["datasets"] = datasets;
     j["data_versions"] = data_versions;
     j["environments"] = envs;
-    auto list = [](const std::vector<RecentRun>& v) {
+    auto list = [](const std::vector<core::StatusRun>& v) {
       Json a = Json::array();
       for (auto& r : v) {
         Json x;

@@ -17,12 +17,15 @@
 #include "cli/commands.hpp"
 #include "core/artifacts/artifacts.hpp"
 #include "core/artifacts/tree.hpp"
+#include "core/completion.hpp"
 #include "core/config.hpp"
 #include "core/project.hpp"
 #include "core/tracking/runs.hpp"
 
 namespace mlt::cli {
 namespace {
+
+namespace cc = core::completion;
 
 constexpr int directive_error = 1, directive_no_space = 2, directive_no_files = 4, directive_dirs = 16;
 constexpr int limit = 200;  // dynamic candidates offered at most per kind
@@ -181,19 +184,6 @@ std::string path_of(CLI::App* app) {
   return out;
 }
 
-// The exclusive upper bound of strings starting with `prefix` (empty: none).
-std::string after_prefix(std::string prefix) {
-  while (!prefix.empty()) {
-    auto c = static_cast<unsigned char>(prefix.back());
-    if (c < 0xff) {
-      prefix.back() = static_cast<char>(c + 1);
-      return prefix;
-    }
-    prefix.pop_back();
-  }
-  return prefix;
-}
-
 // How rules name an argument: its first long name (--run), else its short one (-C), or a
 // positional's name.
 std::string arg_name(const CLI::Option* o) {
@@ -229,105 +219,57 @@ class Completer {
     return project_ ? &*project_ : nullptr;
   }
 
-  // Rows of `sql` (two columns: value, description or NULL) for the word `prefix`: ?1 and ?2
-  // bind its range (col >= ?1 AND col < ?2), ?3 `extra`; fewer parameters are fine.
-  void query(const char* sql, const std::string& prefix, const std::string& add_prefix = "",
-             const std::string& add_suffix = "", std::optional<std::string> extra = std::nullopt) {
+  // Suggestions from the database (core/completion), each value between `add_prefix` and `add_suffix`.
+  template <typename Fn>
+  void take(Fn&& fetch, const std::string& add_prefix = "", const std::string& add_suffix = "") {
     auto* p = project();
     if (!p) return;
-    store::Stmt q(p->db(), sql);
-    int params = q.parameter_count();
-    if (params >= 1) q.bind(1, prefix);
-    // The upper end of the prefix's range; "\xff" (no UTF-8 text reaches it) for any text. A
-    // plain `col < ?2` lets SQLite stop its index scan there.
-    std::string hi = after_prefix(prefix);
-    if (params >= 2) q.bind(2, hi.empty() ? std::string("\xff") : hi);
-    if (extra && params >= 3) q.bind(3, *extra);
-    while (q.step()) add(add_prefix + q.text(0) + add_suffix, q.is_null(1) ? "" : q.text(1));
-  }
-
-  // A distinct-keys walk over an index on (key, ...): one seek per key, not a scan of every row.
-  void distinct_keys(const char* table, const std::string& prefix, const std::string& add_suffix = "") {
-    auto sql = fmt::format(
-        "WITH RECURSIVE k(key, n) AS ("
-        "  SELECT (SELECT min(key) FROM {0} WHERE key >= ?1 AND key < ?2), 0"
-        "  UNION ALL SELECT (SELECT min(key) FROM {0} WHERE key > k.key AND key < ?2), n + 1"
-        "  FROM k WHERE k.key IS NOT NULL AND n < {1})"
-        "SELECT key, NULL FROM k WHERE key IS NOT NULL",
-        table, limit);
-    query(sql.c_str(), prefix, "", add_suffix);
+    for (auto& s : fetch(p->db())) add(add_prefix + s.value + add_suffix, s.description);
   }
 
   void runs(const std::string& cur, bool deleted) {
-    const char* lifecycle = deleted ? "deleted" : "active";
     // relative references (see mlt(1)), once '@' is typed
     if (!deleted && cur.starts_with("@") && std::string_view("@~1").starts_with(cur) && project()) {
       if (cur.size() <= 1) add("@", "the newest run");
       add("@~1", "the run before the newest");
     }
+    auto lc = deleted ? cc::Lifecycle::deleted : cc::Lifecycle::active;
     if (cur.empty()) {
-      query(fmt::format("SELECT r.name, substr(r.uuid, 1, 8) || '  ' || e.name || '  ' || r.status FROM runs r "
-                        "JOIN experiments e ON e.id = r.experiment_id WHERE r.lifecycle = '{}' "
-                        "ORDER BY r.start_ms DESC LIMIT 50",
-                        lifecycle)
-                .c_str(),
-            cur);
+      take([&](store::Db& db) { return cc::recent_runs(db, lc, 50); });
       return;
     }
-    query(fmt::format("SELECT r.name, substr(r.uuid, 1, 8) || '  ' || e.name || '  ' || r.status FROM runs r "
-                      "JOIN experiments e ON e.id = r.experiment_id WHERE r.name >= ?1 AND r.name < ?2 "
-                      "AND r.lifecycle = '{}' ORDER BY r.name LIMIT {}",
-                      lifecycle, limit)
-              .c_str(),
-          cur);
-    query(fmt::format("SELECT r.uuid, r.name || '  ' || e.name || '  ' || r.status FROM runs r "
-                      "JOIN experiments e ON e.id = r.experiment_id WHERE r.uuid >= ?1 AND r.uuid < ?2 "
-                      "AND r.lifecycle = '{}' ORDER BY r.uuid LIMIT {}",
-                      lifecycle, limit)
-              .c_str(),
-          cur);
+    take([&](store::Db& db) { return cc::run_names(db, cur, lc, limit); });
+    take([&](store::Db& db) { return cc::run_ids(db, cur, lc, limit); });
   }
 
   void experiments(const std::string& cur, bool deleted) {
-    query(fmt::format("SELECT name, description FROM experiments WHERE name >= ?1 AND name < ?2 "
-                      "AND lifecycle = '{}' ORDER BY name LIMIT {}",
-                      deleted ? "deleted" : "active", limit)
-              .c_str(),
-          cur);
+    take([&](store::Db& db) {
+      return cc::experiments(db, cur, deleted ? cc::Lifecycle::deleted : cc::Lifecycle::active, limit);
+    });
   }
 
   void metric_keys(const std::string& cur, const std::string& suffix = "") {
-    query(fmt::format("SELECT key, NULL FROM metric_keys WHERE key >= ?1 AND key < ?2 ORDER BY key "
-                      "LIMIT {}",
-                      limit)
-              .c_str(),
-          cur, "", suffix);
+    take([&](store::Db& db) { return cc::metric_keys(db, cur, limit); }, "", suffix);
+  }
+
+  void keys(cc::KeyTable table, const std::string& cur, const std::string& suffix = "") {
+    take([&](store::Db& db) { return cc::keys(db, table, cur, limit); }, "", suffix);
   }
 
   void model_names(const std::string& cur, const std::string& add_prefix = "", const std::string& suffix = "") {
-    query(fmt::format("SELECT name, description FROM registered_models WHERE name >= ?1 AND name < ?2 "
-                      "AND deleted_ms IS NULL ORDER BY name LIMIT {}",
-                      limit)
-              .c_str(),
-          cur, add_prefix, suffix);
+    take([&](store::Db& db) { return cc::model_names(db, cur, limit); }, add_prefix, suffix);
   }
 
   void versions(const std::string& model, const std::string& cur, const std::string& add_prefix = "") {
-    query(fmt::format("SELECT CAST(v.version AS TEXT) AS t, v.stage FROM model_versions v JOIN registered_models m "
-                      "ON m.id = v.model_id WHERE m.name = ?3 AND v.deleted_ms IS NULL AND t >= ?1 "
-                      "AND t < ?2 ORDER BY v.version DESC LIMIT {}",
-                      limit)
-              .c_str(),
-          cur, add_prefix, "", model);
+    take([&](store::Db& db) { return cc::model_versions(db, model, cur, limit); }, add_prefix);
   }
 
   void aliases(const std::string& model, const std::string& cur, const std::string& add_prefix = "") {
-    query(fmt::format("SELECT a.alias, 'version ' || v.version FROM model_aliases a JOIN registered_models m "
-                      "ON m.id = a.model_id JOIN model_versions v ON v.id = a.version_id WHERE m.name = ?3 "
-                      "AND a.alias >= ?1 AND a.alias < ?2 ORDER BY a.alias LIMIT {}",
-                      limit)
-              .c_str(),
-          cur, add_prefix, "", model);
+    take([&](store::Db& db) { return cc::model_aliases(db, model, cur, limit); }, add_prefix);
+  }
+
+  void datasets(const std::string& cur, const std::string& add_prefix = "", const std::string& suffix = "") {
+    take([&](store::Db& db) { return cc::datasets(db, cur, limit); }, add_prefix, suffix);
   }
 
   // NAME, NAME/VERSION, NAME@ALIAS (registry commands).
@@ -364,12 +306,7 @@ class Completer {
     }
     if (cur.rfind(runs_scheme, 0) == 0) {
       std::string rest = cur.substr(runs_scheme.size());
-      query(fmt::format("SELECT r.uuid || '/' || m.path AS u, r.name || '  ' || m.flavors FROM models m "
-                        "JOIN runs r ON r.id = m.run_id WHERE u >= ?1 AND u < ?2 "
-                        "AND r.lifecycle = 'active' ORDER BY m.created_ms DESC LIMIT {}",
-                        limit)
-                .c_str(),
-            rest, runs_scheme);
+      take([&](store::Db& db) { return cc::saved_models(db, rest, limit); }, runs_scheme);
       return;
     }
     if (models.rfind(cur, 0) == 0 || runs_scheme.rfind(cur, 0) == 0) {
@@ -388,48 +325,29 @@ class Completer {
     }
     auto at = cur.find('@');
     if (at == std::string::npos) {
-      query(fmt::format("SELECT name, NULL FROM datasets WHERE name >= ?1 AND name < ?2 "
-                        "ORDER BY name LIMIT {}",
-                        limit)
-                .c_str(),
-            cur, head, "@");
+      datasets(cur, head, "@");
       directive |= directive_no_space;
       return;
     }
     std::string name = cur.substr(0, at), base = head + name + "@";
     std::string tail = cur.substr(at + 1);
     if (std::string("latest").rfind(tail, 0) == 0) add(base + "latest");
-    query(fmt::format("SELECT 'v' || v.version AS t, v.files || ' files, ' || v.bytes || ' bytes' || "
-                      "CASE WHEN v.message = '' THEN '' ELSE ': ' || v.message END FROM data_versions v "
-                      "JOIN datasets d ON d.id = v.dataset_id WHERE d.name = ?3 AND t >= ?1 AND t < ?2 "
-                      "ORDER BY v.version DESC LIMIT {}",
-                      limit)
-              .c_str(),
-          tail, base, "", name);
+    take([&](store::Db& db) { return cc::data_versions(db, name, tail, limit); }, base);
   }
 
   void envs(const std::string& cur) {
-    query(fmt::format("SELECT env, target || '  ' || model_uri FROM deployments d WHERE env >= ?1 "
-                      "AND env < ?2 AND revision = (SELECT max(revision) FROM deployments "
-                      "WHERE env = d.env) ORDER BY env LIMIT {}",
-                      limit)
-              .c_str(),
-          cur);
+    take([&](store::Db& db) { return cc::environments(db, cur, limit); });
   }
 
   void revisions(const std::string& env, const std::string& cur) {
-    query(fmt::format("SELECT CAST(revision AS TEXT) AS t, action || '  ' || model_uri FROM deployments "
-                      "WHERE env = ?3 AND t >= ?1 AND t < ?2 ORDER BY revision DESC LIMIT {}",
-                      limit)
-              .c_str(),
-          cur, "", "", env);
+    take([&](store::Db& db) { return cc::deploy_revisions(db, env, cur, limit); });
   }
 
   // K=V arguments: the keys seen before, followed by '=' and no space; nothing once '=' is typed.
-  void key_values(const char* table, const std::string& cur) {
+  void key_values(Arg kind, const std::string& cur) {
     if (cur.find('=') != std::string::npos) return;
-    if (std::string(table) == "metric_keys") metric_keys(cur, "=");
-    else distinct_keys(table, cur, "=");
+    if (kind == Arg::metric_kv) metric_keys(cur, "=");
+    else keys(kind == Arg::param_kv ? cc::KeyTable::params : cc::KeyTable::tags, cur, "=");
     directive |= directive_no_space;
   }
 
@@ -455,7 +373,7 @@ class Completer {
     if (scope == "metrics") {
       metric_keys(key);
     } else if (scope == "params" || scope == "tags") {
-      distinct_keys(scope.c_str(), key);
+      keys(scope == "params" ? cc::KeyTable::params : cc::KeyTable::tags, key);
     } else if (scope == "datasets") {
       for (const char* a : {"name", "digest", "context", "version"}) add(a);
     }
@@ -584,9 +502,9 @@ int complete_main(int argc, char** argv) {
         case Arg::experiment: c.experiments(word, false); break;
         case Arg::deleted_experiment: c.experiments(word, true); break;
         case Arg::metric_key: c.metric_keys(word); break;
-        case Arg::param_kv: c.key_values("params", word); break;
-        case Arg::metric_kv: c.key_values("metric_keys", word); break;
-        case Arg::tag_kv: c.key_values("tags", word); break;
+        case Arg::param_kv:
+        case Arg::metric_kv:
+        case Arg::tag_kv: c.key_values(kind, word); break;
         case Arg::model_name: c.model_names(word); break;
         case Arg::registry_ref: c.registry_ref(word); break;
         case Arg::model_uri: c.model_uri(word); break;
@@ -614,11 +532,7 @@ int complete_main(int argc, char** argv) {
           break;
         }
         case Arg::data_name:
-          c.query(fmt::format("SELECT name, NULL FROM datasets WHERE name >= ?1 AND name < ?2 "
-                              "ORDER BY name LIMIT {}",
-                              limit)
-                      .c_str(),
-                  word);
+          c.datasets(word);
           break;
         case Arg::data_ref: c.data_ref(word); break;
         case Arg::env: c.envs(word); break;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The layers of ARCHITECTURE.md, checked on the sources (CTest layers.sources): every #include
 # points down (base <- store <- core <- cli <- main.cpp), SQLite's C API appears only in the
-# SQLite backend, and CLI11 only in cli/. Prints each offending line and exits 1 if there is one.
+# SQLite backend, CLI11 only in cli/, and cli/ neither prepares statements nor spells SQL. Prints each offending line and exits 1 if there is one.
 # Usage: check.sh SRC_DIR
 set -u
 src="${1:?usage: check.sh SRC_DIR}"
@@ -23,5 +23,7 @@ offend "core/ includes cli/" '#include "cli/' core
 offend "SQLite's C API outside the SQLite backend (store/db.*)" '\bsqlite3' --include='*.cpp' --include='*.hpp' \
   --exclude=db.cpp --exclude=db.hpp --exclude=layer_guard.hpp base store core cli main.cpp
 offend "CLI11 outside cli/" '(#include <CLI/|\bCLI::)' base store core
-[ "$bad" -eq 0 ] && echo "layers: every include points down; SQLite only in store/db.*, CLI11 only in cli/"
+offend "SQL in cli/ (statements belong to core/)" \
+  'store::(Stmt|Transaction)|"[^"]*\b(SELECT|INSERT|UPDATE|DELETE FROM|PRAGMA)\b' cli
+[ "$bad" -eq 0 ] && echo "layers: every include points down; SQLite only in store/db.*, CLI11 only in cli/, no SQL in cli/"
 exit "$bad"
