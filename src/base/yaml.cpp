@@ -317,6 +317,32 @@ class Bounds : public YAML::EventHandler {
 }  // namespace
 
 YAML::Node parse(const std::string& text, const std::string& where) {
+  // YAML allows no raw control characters but tab and line breaks (they must be escaped in a
+  // double-quoted scalar); yaml-cpp reads them anyway, into scalars no writer can reproduce.
+  // Refused like PyYAML does, naming where.
+  // Likewise text that is not UTF-8: a YAML stream is Unicode text.
+  std::size_t line = 1, col = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    auto refuse = [&](const std::string& what) {
+      throw Error(ExitCode::usage, fmt::format("{}:{}:{}: invalid YAML: {}", where, line, col, what),
+                  "fix the file; YAML must be valid before mlt can read it");
+    };
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+      refuse(fmt::format("control character 0x{:02x} (write it as an escape in a double-quoted string)", c));
+    if (c >= 0x80) {
+      std::size_t n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
+      if (n == 0) refuse("text that is not UTF-8");
+      for (std::size_t k = 1; k <= n; ++k)
+        if (i + k >= text.size() || (static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) refuse("text that is not UTF-8");
+      auto c1 = static_cast<unsigned char>(text[i + 1]);
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))
+        refuse("text that is not UTF-8");
+      i += n;
+    }
+    if (c == '\n') line++, col = 1;
+    else col++;
+  }
   try {
     {
       std::istringstream in(text);

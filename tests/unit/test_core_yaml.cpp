@@ -88,6 +88,24 @@ std::string alias_bomb(int levels) {
 
 }  // namespace
 
+TEST_CASE("yaml parse: a raw control character or text that is not UTF-8 is refused with its place, exit 2") {
+  auto e = thrown([] { yaml::parse("a: 1\nb: 10:\x10" "0\n", "x.yaml"); });
+  REQUIRE(e);
+  CHECK(e->code() == ExitCode::usage);
+  CHECK(contains(e->what(), "x.yaml:2:7: invalid YAML: control character 0x10"));
+  auto del = thrown([] { yaml::parse("k: \"a\x7f\"\n", "y.yaml"); });
+  REQUIRE(del);
+  CHECK(contains(del->what(), "y.yaml:1:6: invalid YAML: control character 0x7f"));
+  CHECK(yaml::parse("a:\t1\r\nb: \"\\x10\"\n", "ok.yaml")["b"].as<std::string>() == "\x10");
+  for (const char* bad : {"k: \x92\n", "k: \xc3\n", "k: \xe2\x82\n", "k: \xed\xa0\x80\n", "k: \xf5\x80\x80\x80\n", "k: \xc0\xaf\n"}) {
+    auto u = thrown([&] { yaml::parse(bad, "u.yaml"); });
+    REQUIRE(u);
+    CHECK(contains(u->what(), "u.yaml:1:4: invalid YAML: text that is not UTF-8"));
+  }
+  CHECK(yaml::parse("k: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82\n", "ok.yaml")["k"].as<std::string>() ==
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82");
+}
+
 TEST_CASE("yaml parse: nesting deeper than max_nesting is refused with its place, exit 2") {
   auto flow = [](std::size_t depth) { return "x: " + std::string(depth, '[') + std::string(depth, ']') + "\n"; };
   CHECK(yaml::parse(flow(mlt::core::max_nesting - 1), "ok.yaml").IsMap());   // the map is one level
