@@ -330,15 +330,10 @@ YAML::Node parse(const std::string& text, const std::string& where) {
     };
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
       refuse(fmt::format("control character 0x{:02x} (write it as an escape in a double-quoted string)", c));
-    if (c >= 0x80) {
-      std::size_t n = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
-      if (n == 0) refuse("text that is not UTF-8");
-      for (std::size_t k = 1; k <= n; ++k)
-        if (i + k >= text.size() || (static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) refuse("text that is not UTF-8");
-      auto c1 = static_cast<unsigned char>(text[i + 1]);
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))
-        refuse("text that is not UTF-8");
-      i += n;
+    if (c >= 0x80) {  // one whole character, checked by valid_utf8 (overlong forms, surrogates, range)
+      std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      if (i + len > text.size() || !valid_utf8(std::string_view(text).substr(i, len))) refuse("text that is not UTF-8");
+      i += len - 1;
     }
     if (c == '\n') line++, col = 1;
     else col++;
